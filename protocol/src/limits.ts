@@ -5,6 +5,8 @@ export const PROTOCOL_VERSION = 1
 export const CONTENT_ID_BYTES = 32
 /** Bytes in a peer id (random, chosen by the peer). */
 export const PEER_ID_BYTES = 16
+/** Bytes in a peer's register key (random, kept secret by the peer). */
+export const PEER_KEY_BYTES = 16
 /** Bytes in a SHA-256 digest. */
 export const HASH_BYTES = 32
 

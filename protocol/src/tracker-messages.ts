@@ -1,7 +1,7 @@
 import { bytesExactly, bytesUpTo, errorCode, fraction, listOf, optional, record, text, uint, version } from './fields.js'
 import {
   CONTENT_ID_BYTES, MAX_CHUNK_LIST, MAX_CHUNKS, MAX_ERROR_MESSAGE_BYTES, MAX_HOST_BYTES, MAX_MANIFEST_BYTES,
-  MAX_REGISTER_CONTENTS, MAX_REQUEST_ID, MAX_SOURCES, MAX_TOKEN_BYTES, PEER_ID_BYTES,
+  MAX_REGISTER_CONTENTS, MAX_REQUEST_ID, MAX_SOURCES, MAX_TOKEN_BYTES, PEER_ID_BYTES, PEER_KEY_BYTES,
 } from './limits.js'
 import { defineMessage as schema } from './codec.js'
 
@@ -25,7 +25,11 @@ export interface Source {
 }
 
 // Peer → tracker. Every message carries `id`; replies echo it.
-export interface RegisterMessage { type: 'register'; id: number; version: number; peerId: Uint8Array; port: number; token?: string; contents: HeldContent[] }
+/**
+ * `key` is a random secret the peer keeps with its peer id: while a connection holds a
+ * peer id, only a register presenting the same key may take it over.
+ */
+export interface RegisterMessage { type: 'register'; id: number; version: number; peerId: Uint8Array; key: Uint8Array; port: number; token?: string; contents: HeldContent[] }
 export interface HaveMessage { type: 'have'; id: number; content: Uint8Array; chunks: number[] }
 export interface LostMessage { type: 'lost'; id: number; content: Uint8Array; chunks: number[] }
 export interface HeartbeatMessage { type: 'heartbeat'; id: number; load: number }
@@ -64,7 +68,7 @@ const SMALL = 64 * 1024
 
 /** Type codes are part of the wire format: never renumber, only add. */
 export const trackerSchemas = [
-  schema<RegisterMessage>('register', 1, { id, version: version(), peerId, port: uint(0xffff), token: optional(text(MAX_TOKEN_BYTES)), contents: listOf(heldContent, MAX_REGISTER_CONTENTS) }, 8 * 1024 * 1024),
+  schema<RegisterMessage>('register', 1, { id, version: version(), peerId, key: bytesExactly(PEER_KEY_BYTES), port: uint(0xffff), token: optional(text(MAX_TOKEN_BYTES)), contents: listOf(heldContent, MAX_REGISTER_CONTENTS) }, 8 * 1024 * 1024),
   schema<HaveMessage>('have', 2, { id, content: contentId, chunks: chunkList }, 512 * 1024),
   schema<LostMessage>('lost', 3, { id, content: contentId, chunks: chunkList }, 512 * 1024),
   schema<HeartbeatMessage>('heartbeat', 4, { id, load: fraction() }, SMALL),
