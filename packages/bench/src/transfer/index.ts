@@ -1,0 +1,3 @@
+export async function run(_args: string[]): Promise<void> {
+  console.log('transfer scenario: not written yet')
+}
