@@ -1,0 +1,92 @@
+import { createReadStream } from 'node:fs'
+import { lstat, readdir } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
+import {
+  BadManifestError, comparePaths, contentIdOf, encodeManifest, ErrorCode, ManifestBuilder, ShoalError, toHex,
+} from '@shoal/protocol'
+import type { Manifest, ManifestFile } from '@shoal/protocol'
+
+export interface BuiltManifest {
+  /** Content id, lowercase hex. */
+  id: string
+  manifest: Manifest
+  bytes: Uint8Array
+  /** Absolute path of the file or folder that was read. */
+  root: string
+}
+
+export interface ManifestFromPathOptions {
+  chunkSize?: number
+  /** Called as bytes are hashed. */
+  onProgress?: (hashed: number, total: number) => void
+}
+
+const READ_BYTES = 4 * 1024 * 1024
+
+/**
+ * Builds the manifest of a file or a folder by streaming its bytes once, in constant
+ * memory. A folder's files are read in canonical path order; symbolic links and special
+ * files are refused rather than silently followed or dropped.
+ */
+export async function manifestFromPath(path: string, options: ManifestFromPathOptions = {}): Promise<BuiltManifest> {
+  const root = resolve(path)
+  const top = await lstat(root).catch((err) => {
+    throw new ShoalError(ErrorCode.NOT_FOUND, `cannot read ${root}: ${(err as NodeJS.ErrnoException).code ?? err}`)
+  })
+  const kind = top.isDirectory() ? 'directory' : 'file'
+  if (!top.isDirectory() && !top.isFile()) throw unsupported(root)
+  const files: ManifestFile[] = kind === 'file' ? [{ path: basename(root), size: top.size }] : await walk(root)
+  const builder = newBuilder({ name: basename(root), kind, files, chunkSize: options.chunkSize })
+  for (const file of builder.files) {
+    const at = kind === 'file' ? root : join(root, ...file.path.split('/'))
+    await feed(builder, at, file.size, options.onProgress)
+  }
+  const manifest = builder.finish()
+  const bytes = encodeManifest(manifest)
+  return { id: toHex(contentIdOf(bytes)), manifest, bytes, root }
+}
+
+function newBuilder(init: ConstructorParameters<typeof ManifestBuilder>[0]): ManifestBuilder {
+  try {
+    return new ManifestBuilder(init)
+  } catch (err) {
+    if (err instanceof ShoalError) throw new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot share: ${err.message}`)
+    throw err
+  }
+}
+
+/** Every regular file under `dir`, as '/'-separated paths relative to it. */
+async function walk(dir: string, prefix = ''): Promise<ManifestFile[]> {
+  const out: ManifestFile[] = []
+  const names = (await readdir(dir)).sort(comparePaths)
+  for (const name of names) {
+    const full = join(dir, name)
+    const rel = prefix === '' ? name : `${prefix}/${name}`
+    const st = await lstat(full)
+    if (st.isDirectory()) out.push(...(await walk(full, rel)))
+    else if (st.isFile()) out.push({ path: rel, size: st.size })
+    else throw unsupported(full)
+  }
+  return out
+}
+
+async function feed(builder: ManifestBuilder, path: string, size: number, onProgress?: (hashed: number, total: number) => void): Promise<void> {
+  let read = 0
+  // `end` is inclusive: reading one byte past the listed size reveals a file that grew.
+  for await (const data of createReadStream(path, { highWaterMark: READ_BYTES, end: size === 0 ? undefined : size })) {
+    const chunk = data as Buffer
+    if (read + chunk.length > size) throw changed(path)
+    builder.update(chunk)
+    read += chunk.length
+    onProgress?.(builder.bytesHashed, builder.size)
+  }
+  if (read !== size) throw changed(path)
+}
+
+function changed(path: string): ShoalError {
+  return new ShoalError(ErrorCode.INVALID_ARGUMENT, `${path} changed while it was being read`)
+}
+
+function unsupported(path: string): BadManifestError {
+  return new BadManifestError(`${path} is not a regular file or folder (links and devices are not shared)`)
+}

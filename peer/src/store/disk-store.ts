@@ -1,0 +1,233 @@
+import { stat } from 'node:fs/promises'
+import { Level } from 'level'
+import { Bitfield, chunkRange, ErrorCode, fromHex, manifestChunkCount, ShoalError } from '@shoal/protocol'
+import type { AddContent, ChunkStore, ContentPatch, ContentRecord, ContentRole } from './chunk-store.js'
+import { checkHeld, checkWrite, ContentEntries, newEntry } from './content-entry.js'
+import type { ContentEntry } from './content-entry.js'
+import type { FileStamp } from './file-set.js'
+import { GroupCommit } from './group-commit.js'
+import { verifyChunk } from './verify.js'
+
+/** What LevelDB keeps per content besides the manifest and the verified bitfield. */
+interface StoredState {
+  root: string
+  role: ContentRole
+  trackers: string[]
+  paused: boolean
+  error?: string
+  /** Each file's size and mtime when the store last committed to it. */
+  stamps: (FileStamp | null)[]
+}
+
+interface DiskEntry extends ContentEntry {
+  stamps: (FileStamp | null)[]
+}
+
+interface Written {
+  entry: DiskEntry
+  chunk: number
+  files: number[]
+}
+
+export interface DiskChunkStoreInit {
+  /** Folder of the LevelDB database holding contents and verified-chunk state. */
+  location: string
+  /** Called once per content whose files changed while the store was closed. */
+  onRecheck?: (id: string, rechecked: number, lost: number) => void
+}
+
+/**
+ * Chunk data lives in the content's own files (shared ones read in place, downloads at
+ * their output path); LevelDB records which chunks are verified. A chunk is marked only
+ * after its bytes are fdatasync'd, so a crash at any moment never leaves a chunk marked
+ * that is not on disk.
+ */
+export class DiskChunkStore implements ChunkStore {
+  private readonly db: Level<string, unknown>
+  private readonly records
+  private readonly manifests
+  private readonly haves
+  private readonly entries = new ContentEntries<DiskEntry>()
+  private readonly commits = new GroupCommit<Written>((batch) => this.commit(batch))
+
+  constructor(private readonly init: DiskChunkStoreInit) {
+    this.db = new Level<string, unknown>(init.location, { valueEncoding: 'json' })
+    this.records = this.db.sublevel<string, StoredState>('content', { valueEncoding: 'json' })
+    this.manifests = this.db.sublevel<string, Uint8Array>('manifest', { valueEncoding: 'view' })
+    this.haves = this.db.sublevel<string, Uint8Array>('have', { valueEncoding: 'view' })
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.db.open()
+    } catch (err) {
+      const locked = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED'
+      const why = locked ? 'another daemon is using it' : (err as Error).message
+      throw new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot open ${this.init.location}: ${why}`, { cause: err })
+    }
+    for await (const [id, state] of this.records.iterator()) await this.load(id, state)
+  }
+
+  list(): ContentRecord[] {
+    return this.entries.records()
+  }
+
+  get(id: string): ContentRecord | undefined {
+    return this.entries.get(id)?.record
+  }
+
+  async add(input: AddContent): Promise<ContentRecord> {
+    const fresh = newEntry(input)
+    const existing = this.entries.get(fresh.record.id)
+    if (existing !== undefined) return existing.record
+    if (input.role === 'download') await fresh.files.create(true)
+    const entry: DiskEntry = { ...fresh, stamps: await this.stampAll(fresh) }
+    await this.db.batch()
+      .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
+      .put(entry.record.id, entry.record.manifestBytes, { sublevel: this.manifests })
+      .put(entry.record.id, entry.record.have.bytes, { sublevel: this.haves })
+      .write()
+    this.entries.set(entry.record.id, entry)
+    return entry.record
+  }
+
+  async update(id: string, patch: ContentPatch): Promise<void> {
+    const entry = this.entries.mustGet(id)
+    Object.assign(entry.record, patch)
+    await this.records.put(id, this.stateOf(entry))
+  }
+
+  async read(id: string, chunk: number): Promise<Buffer> {
+    const entry = this.entries.mustGet(id)
+    return entry.files.read(chunk, checkHeld(entry, chunk))
+  }
+
+  async write(id: string, chunk: number, data: Uint8Array): Promise<void> {
+    const entry = this.entries.mustGet(id)
+    if (!(await checkWrite(entry, chunk, data))) return
+    const files = await entry.files.write(chunk, data)
+    await this.commits.submit({ entry, chunk, files })
+  }
+
+  async remove(id: string): Promise<void> {
+    const entry = this.entries.mustGet(id)
+    this.entries.delete(id)
+    await this.commits.drained()
+    await this.db.batch()
+      .del(id, { sublevel: this.records })
+      .del(id, { sublevel: this.manifests })
+      .del(id, { sublevel: this.haves })
+      .write()
+    await entry.files.close()
+  }
+
+  async close(): Promise<void> {
+    await this.commits.drained()
+    await this.entries.closeAll()
+    await this.db.close()
+  }
+
+  /** One fdatasync per touched file covers every chunk in the batch; only then are they marked. */
+  private async commit(batch: Written[]): Promise<void> {
+    const byEntry = new Map<DiskEntry, Written[]>()
+    for (const w of batch) {
+      const list = byEntry.get(w.entry)
+      if (list === undefined) byEntry.set(w.entry, [w])
+      else list.push(w)
+    }
+    for (const [entry, written] of byEntry) {
+      if (this.entries.get(entry.record.id) !== entry) continue
+      const files = [...new Set(written.flatMap((w) => w.files))]
+      await Promise.all(files.map((f) => entry.files.datasync(f)))
+      for (const f of files) entry.stamps[f] = await entry.files.stamp(f)
+      const have = entry.record.have.clone()
+      for (const w of written) have.set(w.chunk)
+      await this.db.batch()
+        .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
+        .put(entry.record.id, have.bytes, { sublevel: this.haves })
+        .write()
+      for (const w of written) entry.record.have.set(w.chunk)
+    }
+  }
+
+  /**
+   * Trusts the stored bitfield for files whose size and mtime are as recorded; chunks
+   * touching any other file are hashed again and dropped if they no longer match.
+   */
+  private async load(id: string, state: StoredState): Promise<void> {
+    const manifestBytes = await this.manifests.get(id)
+    if (manifestBytes === undefined || fromHex(id, 32) === undefined) return
+    const fresh = newEntry({ manifestBytes, root: state.root, role: state.role, trackers: state.trackers })
+    const stored = await this.haves.get(id)
+    const chunks = manifestChunkCount(fresh.record.manifest)
+    Object.assign(fresh.record, { paused: state.paused, error: state.error, have: toBitfield(chunks, stored) })
+    const entry: DiskEntry = { ...fresh, stamps: state.stamps }
+    const changed = await this.changedFiles(entry)
+    if (changed.length > 0) {
+      if (entry.record.role === 'download') await entry.files.create(false).catch(() => undefined)
+      const { rechecked, lost } = await this.recheck(entry, changed)
+      entry.stamps = await this.stampAll(entry)
+      if (lost > 0 && entry.record.role === 'seed') entry.record.error = `${lost} chunks no longer match the shared files`
+      await this.db.batch()
+        .put(id, this.stateOf(entry), { sublevel: this.records })
+        .put(id, entry.record.have.bytes, { sublevel: this.haves })
+        .write()
+      this.init.onRecheck?.(id, rechecked, lost)
+    }
+    this.entries.set(id, entry)
+  }
+
+  private async changedFiles(entry: DiskEntry): Promise<number[]> {
+    const now = await this.stampAll(entry)
+    return now.flatMap((s, f) => {
+      const was = entry.stamps[f]
+      return s !== null && was !== null && was !== undefined && s.size === was.size && s.mtimeMs === was.mtimeMs ? [] : [f]
+    })
+  }
+
+  private async recheck(entry: DiskEntry, files: number[]): Promise<{ rechecked: number; lost: number }> {
+    const chunks = new Set<number>()
+    for (const f of files) {
+      const range = entry.files.layout.chunksOf(f)
+      if (range === undefined) continue
+      for (let c = range.first; c <= range.last; c++) if (entry.record.have.has(c)) chunks.add(c)
+    }
+    let lost = 0
+    for (const c of chunks) {
+      const ok = await entry.files.read(c, chunkLength(entry, c)).then(
+        (data) => verifyChunk(entry.record.manifest, c, data).then(() => true),
+        () => false,
+      ).catch(() => false)
+      if (!ok) {
+        entry.record.have.clear(c)
+        lost++
+      }
+    }
+    return { rechecked: chunks.size, lost }
+  }
+
+  private async stampAll(entry: ContentEntry): Promise<(FileStamp | null)[]> {
+    const out: (FileStamp | null)[] = []
+    for (let f = 0; f < entry.files.layout.fileCount; f++) {
+      out.push(await stat(entry.files.layout.pathOf(f)).then(({ size, mtimeMs }) => ({ size, mtimeMs }), () => null))
+    }
+    return out
+  }
+
+  private stateOf(entry: DiskEntry): StoredState {
+    const { root, role, trackers, paused, error } = entry.record
+    return { root, role, trackers, paused, error, stamps: entry.stamps }
+  }
+}
+
+function chunkLength(entry: ContentEntry, chunk: number): number {
+  return chunkRange(entry.record.manifest, chunk).length
+}
+
+function toBitfield(size: number, bytes: Uint8Array | undefined): Bitfield {
+  try {
+    return bytes === undefined ? new Bitfield(size) : Bitfield.fromWire(size, bytes)
+  } catch {
+    return new Bitfield(size)
+  }
+}

@@ -1,0 +1,153 @@
+import { mkdir, open } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { ErrorCode, ShoalError } from '@shoal/protocol'
+import type { ContentLayout } from './layout.js'
+
+/** Size and modification time of one file, as last seen by the store. */
+export interface FileStamp {
+  size: number
+  mtimeMs: number
+}
+
+/** Open handles kept per content; a folder of many files reopens the rest on demand. */
+const MAX_OPEN_FILES = 64
+
+/**
+ * The files of one content: reads and writes chunks at their spans. Seeds are opened
+ * read-only so a bug here can never damage a user's shared files.
+ */
+export class FileSet {
+  private readonly handles = new Map<number, OpenFile>()
+
+  constructor(readonly layout: ContentLayout, private readonly writable: boolean) {}
+
+  /**
+   * Creates the folders and files at their full size (sparse). `exclusive` refuses any file
+   * that already exists, so a new download never overwrites a user's file; otherwise
+   * existing bytes stay and only the size is corrected.
+   */
+  async create(exclusive: boolean): Promise<void> {
+    for (let f = 0; f < this.layout.fileCount; f++) {
+      const path = this.layout.pathOf(f)
+      try {
+        await mkdir(dirname(path), { recursive: true })
+        const fh = await open(path, exclusive ? 'wx' : 'a')
+        try {
+          const size = this.layout.manifest.files[f].size
+          if ((await fh.stat()).size !== size) await fh.truncate(size)
+        } finally {
+          await fh.close()
+        }
+      } catch (err) {
+        throw new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot create ${path}: ${fsReason(err)}`, { cause: err })
+      }
+    }
+  }
+
+  async read(chunk: number, length: number): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(length)
+    for (const span of this.layout.spans(chunk)) {
+      await this.using(span.fileIndex, async (fh) => {
+        for (let done = 0; done < span.length; ) {
+          const { bytesRead } = await fh.read(out, span.chunkOffset + done, span.length - done, span.fileOffset + done)
+          if (bytesRead === 0) throw new ShoalError(ErrorCode.NOT_FOUND, `${this.layout.pathOf(span.fileIndex)} is shorter than recorded`)
+          done += bytesRead
+        }
+      })
+    }
+    return out
+  }
+
+  /** Writes a chunk and returns the indices of the files it touched. */
+  async write(chunk: number, data: Uint8Array): Promise<number[]> {
+    const touched: number[] = []
+    for (const span of this.layout.spans(chunk)) {
+      await this.using(span.fileIndex, async (fh) => {
+        for (let done = 0; done < span.length; ) {
+          const { bytesWritten } = await fh.write(data, span.chunkOffset + done, span.length - done, span.fileOffset + done)
+          done += bytesWritten
+        }
+      })
+      touched.push(span.fileIndex)
+    }
+    return touched
+  }
+
+  datasync(fileIndex: number): Promise<void> {
+    return this.using(fileIndex, (fh) => fh.datasync())
+  }
+
+  stamp(fileIndex: number): Promise<FileStamp> {
+    return this.using(fileIndex, async (fh) => {
+      const { size, mtimeMs } = await fh.stat()
+      return { size, mtimeMs }
+    })
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.values()]
+    this.handles.clear()
+    await Promise.all(all.map(async (h) => (await h.opened.catch(() => undefined))?.close()))
+  }
+
+  private async using<T>(fileIndex: number, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
+    const h = this.handle(fileIndex)
+    h.users++
+    try {
+      return await fn(await h.opened)
+    } finally {
+      h.users--
+    }
+  }
+
+  private handle(fileIndex: number): OpenFile {
+    let h = this.handles.get(fileIndex)
+    if (h !== undefined) {
+      // Map order doubles as recency order for evicting the least recently used handle.
+      this.handles.delete(fileIndex)
+      this.handles.set(fileIndex, h)
+      return h
+    }
+    if (this.handles.size >= MAX_OPEN_FILES) this.evictIdle()
+    const opened = open(this.layout.pathOf(fileIndex), this.writable ? 'r+' : 'r')
+    const entry: OpenFile = { opened, users: 0 }
+    opened.catch(() => {
+      if (this.handles.get(fileIndex) === entry) this.handles.delete(fileIndex)
+    })
+    this.handles.set(fileIndex, entry)
+    return entry
+  }
+
+  private evictIdle(): void {
+    for (const [index, h] of this.handles) {
+      if (h.users > 0) continue
+      this.handles.delete(index)
+      // Closing drops no data: an fdatasync through a later handle flushes the same file.
+      void h.opened.then((fh) => fh.close(), () => undefined)
+      return
+    }
+  }
+}
+
+interface OpenFile {
+  opened: Promise<FileHandle>
+  /** Operations running on the handle; only an idle handle is closed. */
+  users: number
+}
+
+const FS_REASONS: Record<string, string> = {
+  EEXIST: 'it already exists',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a parent is not a folder',
+  EISDIR: 'it is a folder',
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+}
+
+/** A short human reason for a file-system error. */
+export function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code
+  return (code !== undefined && FS_REASONS[code]) || (err as Error)?.message || String(err)
+}

@@ -1,0 +1,62 @@
+import { join } from 'node:path'
+import { chunkRange } from '@shoal/protocol'
+import type { FileSpan, Manifest } from '@shoal/protocol'
+
+/**
+ * Maps chunks to file spans with a binary search over file start offsets, so a content
+ * of many files costs O(log files) per chunk instead of a walk from the first file.
+ */
+export class ContentLayout {
+  private readonly starts: number[] = []
+
+  constructor(readonly manifest: Manifest, readonly root: string) {
+    let offset = 0
+    for (const f of manifest.files) {
+      this.starts.push(offset)
+      offset += f.size
+    }
+  }
+
+  get fileCount(): number {
+    return this.manifest.files.length
+  }
+
+  pathOf(fileIndex: number): string {
+    const m = this.manifest
+    return m.kind === 'file' ? this.root : join(this.root, ...m.files[fileIndex].path.split('/'))
+  }
+
+  spans(chunk: number): FileSpan[] {
+    const { offset, length } = chunkRange(this.manifest, chunk)
+    const end = offset + length
+    const spans: FileSpan[] = []
+    for (let f = this.firstFileAt(offset); f < this.starts.length && this.starts[f] < end; f++) {
+      const fileEnd = this.starts[f] + this.manifest.files[f].size
+      const from = Math.max(offset, this.starts[f])
+      const to = Math.min(end, fileEnd)
+      if (to > from) spans.push({ fileIndex: f, fileOffset: from - this.starts[f], chunkOffset: from - offset, length: to - from })
+    }
+    return spans
+  }
+
+  /** Chunks that cover any byte of file `fileIndex`. */
+  chunksOf(fileIndex: number): { first: number; last: number } | undefined {
+    const size = this.manifest.files[fileIndex].size
+    if (size === 0) return undefined
+    const start = this.starts[fileIndex]
+    const chunkSize = this.manifest.chunkSize
+    return { first: Math.floor(start / chunkSize), last: Math.floor((start + size - 1) / chunkSize) }
+  }
+
+  /** The last file starting at or before `offset`. */
+  private firstFileAt(offset: number): number {
+    let lo = 0
+    let hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (this.starts[mid] <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+}
