@@ -1,0 +1,212 @@
+import { BadMessageError, Bitfield, ErrorCode, MAX_REGISTER_CONTENTS, ShoalError } from '@shoal/protocol'
+import type { ChunkIndex, ChunkIndexOptions, ContentKey, ContentStats, FindResult, IndexHolding, IndexPeer, IndexStats, PeerKey } from './chunk-index.js'
+import { findSources } from './find-sources.js'
+import { intOption } from './option-checks.js'
+import { Swarm } from './swarm.js'
+import type { Member, PeerRecord } from './swarm.js'
+
+/** The single-process ChunkIndex: everything in memory, every operation synchronous. */
+export class MemoryChunkIndex implements ChunkIndex {
+  private readonly peers = new Map<PeerKey, PeerRecord>()
+  private readonly swarms = new Map<ContentKey, Swarm>()
+  private readonly knownChunkCount: (content: ContentKey) => number | undefined
+  private readonly maxContentsPerPeer: number
+  private readonly maxIndexedChunks: number
+  private readonly policy: { replicationTarget: number; banThreshold: number; scanLimit: number; random: () => number }
+  private readonly defaultFindMax: number
+  private indexedChunks = 0
+  private readonly totals = { replicas: 0 }
+
+  constructor(options: ChunkIndexOptions = {}) {
+    this.knownChunkCount = options.knownChunkCount ?? (() => undefined)
+    this.maxContentsPerPeer = intOption('maxContentsPerPeer', options.maxContentsPerPeer, 1000, 1, MAX_REGISTER_CONTENTS)
+    this.maxIndexedChunks = intOption('maxIndexedChunks', options.maxIndexedChunks, 2 ** 25, 1)
+    this.defaultFindMax = intOption('defaultFindMax', options.defaultFindMax, 20, 1, 200)
+    this.policy = {
+      replicationTarget: intOption('replicationTarget', options.replicationTarget, 3, 1, 1000),
+      banThreshold: intOption('banThreshold', options.banThreshold, 3, 1, 1000),
+      scanLimit: intOption('findScanLimit', options.findScanLimit, 256, 1),
+      random: options.random ?? Math.random,
+    }
+  }
+
+  register(peer: IndexPeer, holdings: readonly IndexHolding[]): void {
+    this.checkHoldings(peer.key, holdings)
+    this.drop(peer.key)
+    const record: PeerRecord = { ...peer, load: 0, swarms: new Map() }
+    this.peers.set(peer.key, record)
+    for (const h of holdings) this.join(record, h.content, h.chunkCount, h.bitfield)
+  }
+
+  have(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
+    const record = this.peerRecord(peer)
+    let member = record.swarms.get(content)
+    const chunkCount = member?.held.size ?? this.chunkCountFor(content)
+    if (chunkCount === undefined) throw new ShoalError(ErrorCode.NOT_FOUND, 'unknown content: register it with its chunk count first')
+    checkChunks(chunks, chunkCount)
+    if (member === undefined) {
+      this.checkRoom(record.swarms.size, [content], [chunkCount])
+      member = this.join(record, content, chunkCount)
+    }
+    ;(this.swarms.get(content) as Swarm).add(member, chunks)
+  }
+
+  lost(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
+    const member = this.peerRecord(peer).swarms.get(content)
+    if (member === undefined) return
+    checkChunks(chunks, member.held.size)
+    ;(this.swarms.get(content) as Swarm).remove(member, chunks)
+  }
+
+  unregister(peer: PeerKey, content: ContentKey): void {
+    const record = this.peerRecord(peer)
+    const member = record.swarms.get(content)
+    if (member !== undefined) this.leave(record, content, member)
+  }
+
+  drop(peer: PeerKey): boolean {
+    const record = this.peers.get(peer)
+    if (record === undefined) return false
+    for (const [content, member] of record.swarms) this.leave(record, content, member)
+    this.peers.delete(peer)
+    return true
+  }
+
+  setLoad(peer: PeerKey, load: number): void {
+    this.peerRecord(peer).load = load
+  }
+
+  report(reporter: PeerKey, content: ContentKey, target: PeerKey): void {
+    const reporterMember = this.peerRecord(reporter).swarms.get(content)
+    const targetMember = this.peers.get(target)?.swarms.get(content)
+    // Only a member can have fetched from another member; anything else is noise.
+    if (reporterMember === undefined || targetMember === undefined || reporter === target) return
+    ;(this.swarms.get(content) as Swarm).report(reporter, targetMember)
+  }
+
+  find(asker: PeerKey | undefined, content: ContentKey, wanted: Uint8Array, max: number): FindResult {
+    const swarm = this.swarms.get(content)
+    if (swarm === undefined) return { peers: [], rarest: [] }
+    Bitfield.check(swarm.chunkCount, wanted)
+    return findSources(swarm, asker, wanted, max === 0 ? this.defaultFindMax : max, this.policy)
+  }
+
+  removeContent(content: ContentKey): void {
+    const swarm = this.swarms.get(content)
+    if (swarm === undefined) return
+    for (const group of swarm.groups) {
+      for (const member of [...group]) this.leave(member.peer, content, member)
+    }
+  }
+
+  chunkCountOf(content: ContentKey): number | undefined {
+    return this.swarms.get(content)?.chunkCount
+  }
+
+  stats(): IndexStats {
+    return { peersOnline: this.peers.size, contents: this.swarms.size, chunkReplicas: this.totals.replicas }
+  }
+
+  contentStats(content: ContentKey): ContentStats | undefined {
+    return this.swarms.get(content)?.stats()
+  }
+
+  availability(content: ContentKey): number[] | undefined {
+    const swarm = this.swarms.get(content)
+    return swarm === undefined ? undefined : Array.from(swarm.availability)
+  }
+
+  holdings(peer: PeerKey): IndexHolding[] | undefined {
+    const record = this.peers.get(peer)
+    if (record === undefined) return undefined
+    return [...record.swarms].map(([content, m]) => ({ content, chunkCount: m.held.size, bitfield: Uint8Array.from(m.held.bytes) }))
+  }
+
+  members(content: ContentKey): PeerKey[] {
+    const swarm = this.swarms.get(content)
+    return swarm === undefined ? [] : swarm.groups.flatMap((group) => group.map((m) => m.peer.key))
+  }
+
+  private peerRecord(peer: PeerKey): PeerRecord {
+    const record = this.peers.get(peer)
+    if (record === undefined) throw new ShoalError(ErrorCode.NOT_REGISTERED, 'peer is not registered')
+    return record
+  }
+
+  /** A content's chunk count: its swarm's (unless `leaving` is that swarm's sole member), else its manifest's. */
+  private chunkCountFor(content: ContentKey, leaving?: PeerKey): number | undefined {
+    const swarm = this.swarms.get(content)
+    const soleMember = swarm?.size === 1 && leaving !== undefined && this.peers.get(leaving)?.swarms.has(content) === true
+    return swarm !== undefined && !soleMember ? swarm.chunkCount : this.knownChunkCount(content)
+  }
+
+  /** Every check of a register, before anything changes. */
+  private checkHoldings(peer: PeerKey, holdings: readonly IndexHolding[]): void {
+    const seen = new Set<ContentKey>()
+    for (const h of holdings) {
+      if (seen.has(h.content)) throw new BadMessageError(`content ${h.content} is listed twice`)
+      seen.add(h.content)
+      for (const expected of [this.chunkCountFor(h.content, peer), this.knownChunkCount(h.content)]) {
+        if (expected !== undefined && expected !== h.chunkCount) {
+          throw new BadMessageError(`content ${h.content} has ${expected} chunks, not ${h.chunkCount}`)
+        }
+      }
+      Bitfield.check(h.chunkCount, h.bitfield)
+    }
+    this.checkRoom(0, holdings.map((h) => h.content), holdings.map((h) => h.chunkCount), this.peers.get(peer))
+  }
+
+  /**
+   * Joining `contents` on top of `kept` ones must keep the peer within its content limit and
+   * the index within its chunk budget (new swarms only; swarms whose sole member is
+   * `leaving` are freed first).
+   */
+  private checkRoom(kept: number, contents: readonly ContentKey[], chunkCounts: readonly number[], leaving?: PeerRecord): void {
+    if (kept + contents.length > this.maxContentsPerPeer) {
+      throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, `a peer may be in at most ${this.maxContentsPerPeer} contents`)
+    }
+    let freed = 0
+    for (const [content] of leaving?.swarms ?? []) {
+      const swarm = this.swarms.get(content) as Swarm
+      if (swarm.size === 1) freed += swarm.chunkCount
+    }
+    let added = 0
+    for (let i = 0; i < contents.length; i++) {
+      const swarm = this.swarms.get(contents[i])
+      if (swarm === undefined || (swarm.size === 1 && leaving?.swarms.has(contents[i]))) added += chunkCounts[i]
+    }
+    if (this.indexedChunks - freed + added > this.maxIndexedChunks) {
+      throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'the tracker indexes no more contents for now')
+    }
+  }
+
+  private join(record: PeerRecord, content: ContentKey, chunkCount: number, bitfield?: Uint8Array): Member {
+    let swarm = this.swarms.get(content)
+    if (swarm === undefined) {
+      swarm = new Swarm(chunkCount, this.policy, this.totals)
+      this.swarms.set(content, swarm)
+      this.indexedChunks += chunkCount
+    }
+    const member = swarm.join(record, bitfield)
+    record.swarms.set(content, member)
+    return member
+  }
+
+  private leave(record: PeerRecord, content: ContentKey, member: Member): void {
+    const swarm = this.swarms.get(content) as Swarm
+    swarm.leave(member)
+    record.swarms.delete(content)
+    if (swarm.size === 0) {
+      this.swarms.delete(content)
+      this.indexedChunks -= swarm.chunkCount
+    }
+  }
+}
+
+function checkChunks(chunks: readonly number[], chunkCount: number): void {
+  for (let i = 0; i < chunks.length; i++) {
+    if (chunks[i] >= chunkCount) {
+      throw new ShoalError(ErrorCode.OUT_OF_RANGE, `chunk ${chunks[i]} is outside 0..${chunkCount - 1}`)
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { Bitfield } from '@shoal/protocol'
+import { alignedBits, forEachSetBit } from './bits.js'
+import type { ContentKey, ContentStats, IndexPeer, PeerKey } from './chunk-index.js'
+
+/** A peer as the in-memory index keeps it. */
+export interface PeerRecord extends IndexPeer {
+  load: number
+  swarms: Map<ContentKey, Member>
+}
+
+/** One peer's place in one swarm. */
+export interface Member {
+  readonly peer: PeerRecord
+  /** Its bytes are a view over `words`. */
+  readonly held: Bitfield
+  readonly words: Uint32Array
+  group: number
+  /** Position in its group's array, for O(1) swap-removal. */
+  slot: number
+  banned: boolean
+}
+
+/** Members by what they can serve: nothing, some chunks, every chunk. */
+export const EMPTY = 0
+export const PARTIAL = 1
+export const SEEDER = 2
+
+export interface SwarmPolicy {
+  /** Chunks with fewer holders count as under-replicated. */
+  replicationTarget: number
+  /** Distinct reporters after which a member is no longer handed out. */
+  banThreshold: number
+}
+
+/**
+ * The peers of one content and, per chunk, how many of them hold it. Availability and
+ * its histogram (chunks per holder count) change incrementally with every bit that
+ * flips, so statistics never walk the members.
+ */
+export class Swarm {
+  readonly availability: Uint32Array
+  readonly groups: readonly [Member[], Member[], Member[]] = [[], [], []]
+  replicas = 0
+  private histogram: Uint32Array
+  /** Target peer → distinct reporters; lives as long as the swarm. */
+  private reports: Map<PeerKey, Set<PeerKey>> | undefined
+
+  /** `totals.replicas` is the index-wide replica count, kept alongside this swarm's own. */
+  constructor(readonly chunkCount: number, private readonly policy: SwarmPolicy, private readonly totals: { replicas: number }) {
+    this.availability = new Uint32Array(chunkCount)
+    this.histogram = new Uint32Array(8)
+    this.histogram[0] = chunkCount
+  }
+
+  get size(): number {
+    return this.groups[EMPTY].length + this.groups[PARTIAL].length + this.groups[SEEDER].length
+  }
+
+  get byteLength(): number {
+    return (this.chunkCount + 7) >>> 3
+  }
+
+  /** Adds a member holding `wire` (already checked against chunkCount). */
+  join(peer: PeerRecord, wire?: Uint8Array): Member {
+    const { bytes, words } = alignedBits(this.byteLength, wire)
+    const held = new Bitfield(this.chunkCount, bytes)
+    const member: Member = { peer, held, words, group: EMPTY, slot: 0, banned: this.isBanned(peer.key) }
+    if (this.size + 2 > this.histogram.length) this.growHistogram()
+    forEachSetBit(bytes, (chunk) => this.increment(chunk))
+    this.place(member)
+    return member
+  }
+
+  leave(member: Member): void {
+    forEachSetBit(member.held.bytes, (chunk) => this.decrement(chunk))
+    this.unplace(member)
+  }
+
+  /** Chunk indices must already be checked against chunkCount. */
+  add(member: Member, chunks: readonly number[]): void {
+    for (let i = 0; i < chunks.length; i++) {
+      if (member.held.set(chunks[i])) this.increment(chunks[i])
+    }
+    this.regroup(member)
+  }
+
+  remove(member: Member, chunks: readonly number[]): void {
+    for (let i = 0; i < chunks.length; i++) {
+      if (member.held.clear(chunks[i])) this.decrement(chunks[i])
+    }
+    this.regroup(member)
+  }
+
+  report(reporter: PeerKey, target: Member): void {
+    this.reports ??= new Map()
+    let reporters = this.reports.get(target.peer.key)
+    if (reporters === undefined) this.reports.set(target.peer.key, (reporters = new Set()))
+    reporters.add(reporter)
+    if (reporters.size >= this.policy.banThreshold) target.banned = true
+  }
+
+  stats(): ContentStats {
+    const seeders = this.groups[SEEDER].length
+    let min = 0
+    while (min < this.histogram.length - 1 && this.histogram[min] === 0) min++
+    let under = 0
+    const target = Math.min(this.policy.replicationTarget, this.histogram.length)
+    for (let a = 0; a < target; a++) under += this.histogram[a]
+    return {
+      peers: this.size,
+      seeders,
+      chunkCount: this.chunkCount,
+      availability: { min: this.chunkCount === 0 ? 0 : min, mean: this.chunkCount === 0 ? 0 : this.replicas / this.chunkCount },
+      underReplicatedChunks: under,
+    }
+  }
+
+  private isBanned(peer: PeerKey): boolean {
+    return (this.reports?.get(peer)?.size ?? 0) >= this.policy.banThreshold
+  }
+
+  private increment(chunk: number): void {
+    const a = this.availability[chunk]++
+    this.histogram[a]--
+    this.histogram[a + 1]++
+    this.replicas++
+    this.totals.replicas++
+  }
+
+  private decrement(chunk: number): void {
+    const a = this.availability[chunk]--
+    this.histogram[a]--
+    this.histogram[a - 1]++
+    this.replicas--
+    this.totals.replicas--
+  }
+
+  private growHistogram(): void {
+    const grown = new Uint32Array(this.histogram.length * 2)
+    grown.set(this.histogram)
+    this.histogram = grown
+  }
+
+  private groupOf(member: Member): number {
+    const count = member.held.count
+    if (count === this.chunkCount) return SEEDER
+    return count === 0 ? EMPTY : PARTIAL
+  }
+
+  private place(member: Member): void {
+    member.group = this.groupOf(member)
+    const group = this.groups[member.group]
+    member.slot = group.length
+    group.push(member)
+  }
+
+  private unplace(member: Member): void {
+    const group = this.groups[member.group]
+    const last = group.pop() as Member
+    if (last !== member) {
+      group[member.slot] = last
+      last.slot = member.slot
+    }
+  }
+
+  private regroup(member: Member): void {
+    if (this.groupOf(member) === member.group) return
+    this.unplace(member)
+    this.place(member)
+  }
+}

@@ -1,0 +1,226 @@
+import { ErrorCode } from '@shoal/protocol'
+import type { ChunkIndex, ChunkIndexOptions } from '../../src/chunk-index.js'
+import { bits, range, setBits, testContent, testPeer } from './index-fixtures.js'
+import type { TapTest } from './tap-test.js'
+
+export type IndexFactory = (options?: ChunkIndexOptions) => ChunkIndex
+
+const A = testContent(1)
+const B = testContent(2)
+const [P1, P2, P3, P4, P5] = [1, 2, 3, 4, 5].map(testPeer)
+
+/**
+ * The contract every ChunkIndex implementation satisfies; run it against each one.
+ * Randomized agreement with a naive model lives next to it (index-model.test).
+ */
+export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
+  t.test('register lists holdings, availability and counters', (t) => {
+    const index = create()
+    index.register(P1, [{ content: A, chunkCount: 10, bitfield: bits(10, [0, 1, 2]) }])
+    index.register(P2, [{ content: A, chunkCount: 10, bitfield: bits(10, [2, 3]) }, { content: B, chunkCount: 3, bitfield: bits(3, [0, 1, 2]) }])
+    t.same(index.stats(), { peersOnline: 2, contents: 2, chunkReplicas: 8 })
+    t.same(index.availability(A), [1, 1, 2, 1, 0, 0, 0, 0, 0, 0])
+    t.same(index.members(A).sort(), [P1.key, P2.key].sort())
+    t.same(index.holdings(P2.key)?.map((h) => h.content), [A, B])
+    t.equal(index.chunkCountOf(A), 10)
+    t.same(index.contentStats(B), { peers: 1, seeders: 1, chunkCount: 3, availability: { min: 1, mean: 1 }, underReplicatedChunks: 3 })
+    t.equal(index.availability(testContent(9)), undefined)
+    t.equal(index.holdings(P5.key), undefined)
+    t.same(index.members(testContent(9)), [])
+    t.end()
+  })
+
+  t.test('a second register is a full resync', (t) => {
+    const index = create()
+    index.register(P1, [{ content: A, chunkCount: 8, bitfield: bits(8, [0, 1]) }])
+    index.register(P1, [{ content: B, chunkCount: 4, bitfield: bits(4, [3]) }])
+    t.equal(index.availability(A), undefined, 'the old swarm is gone')
+    t.same(index.stats(), { peersOnline: 1, contents: 1, chunkReplicas: 1 })
+    index.register(P1, [{ content: B, chunkCount: 6, bitfield: bits(6, []) }])
+    t.equal(index.chunkCountOf(B), 6, 'the sole member may change the chunk count')
+    t.end()
+  })
+
+  t.test('an invalid register changes nothing', (t) => {
+    const index = create({ knownChunkCount: (c) => (c === B ? 5 : undefined), maxContentsPerPeer: 2, maxIndexedChunks: 20 })
+    index.register(P1, [{ content: A, chunkCount: 8, bitfield: bits(8, [1]) }])
+    const before = JSON.stringify([index.stats(), index.availability(A), index.holdings(P1.key)])
+    const cases: [string, Parameters<ChunkIndex['register']>[1], string][] = [
+      ['listed twice', [{ content: B, chunkCount: 5, bitfield: bits(5, []) }, { content: B, chunkCount: 5, bitfield: bits(5, []) }], ErrorCode.BAD_MESSAGE],
+      ['count differs from the manifest', [{ content: B, chunkCount: 6, bitfield: bits(6, []) }], ErrorCode.BAD_MESSAGE],
+      ['bitfield too short', [{ content: B, chunkCount: 5, bitfield: new Uint8Array(0) }], ErrorCode.BAD_MESSAGE],
+      ['spare bits set', [{ content: B, chunkCount: 5, bitfield: Uint8Array.of(0xff) }], ErrorCode.BAD_MESSAGE],
+      ['too many contents', [1, 2, 3].map((n) => ({ content: testContent(10 + n), chunkCount: 1, bitfield: bits(1, []) })), ErrorCode.LIMIT_EXCEEDED],
+      ['chunk budget', [{ content: testContent(30), chunkCount: 25, bitfield: bits(25, []) }], ErrorCode.LIMIT_EXCEEDED],
+    ]
+    for (const [name, holdings, code] of cases) {
+      t.throws(() => index.register(P2, holdings), { code }, name)
+      t.throws(() => index.register(P1, holdings), { code }, `${name} (resync)`)
+    }
+    index.register(P2, [{ content: A, chunkCount: 8, bitfield: bits(8, []) }])
+    t.throws(() => index.register(P1, [{ content: A, chunkCount: 9, bitfield: bits(9, []) }]), { code: ErrorCode.BAD_MESSAGE }, 'count differs from the swarm')
+    index.drop(P2.key)
+    t.equal(JSON.stringify([index.stats(), index.availability(A), index.holdings(P1.key)]), before)
+    t.doesNotThrow(() => index.register(P1, [{ content: testContent(30), chunkCount: 20, bitfield: bits(20, []) }]), 'its own swarms are freed first')
+    t.end()
+  })
+
+  t.test('have and lost flip bits and keep counts', (t) => {
+    const index = create({ replicationTarget: 2 })
+    index.register(P1, [{ content: A, chunkCount: 4, bitfield: bits(4, []) }])
+    index.register(P2, [{ content: A, chunkCount: 4, bitfield: bits(4, [0]) }])
+    index.have(P1.key, A, [0, 1, 1, 2, 3])
+    t.same(index.availability(A), [2, 1, 1, 1])
+    t.same(index.contentStats(A), { peers: 2, seeders: 1, chunkCount: 4, availability: { min: 1, mean: 5 / 4 }, underReplicatedChunks: 3 })
+    index.lost(P1.key, A, [3, 3])
+    index.lost(P2.key, A, [2])
+    t.same(index.availability(A), [2, 1, 1, 0])
+    t.same(index.contentStats(A), { peers: 2, seeders: 0, chunkCount: 4, availability: { min: 0, mean: 1 }, underReplicatedChunks: 3 })
+    t.equal(index.stats().chunkReplicas, 4)
+    t.throws(() => index.have(P1.key, A, [1, 4]), { code: ErrorCode.OUT_OF_RANGE })
+    t.throws(() => index.lost(P1.key, A, [0, 9]), { code: ErrorCode.OUT_OF_RANGE })
+    t.same(index.availability(A), [2, 1, 1, 0], 'a rejected update changes nothing')
+    t.throws(() => index.have(P5.key, A, [0]), { code: ErrorCode.NOT_REGISTERED })
+    t.throws(() => index.setLoad(P5.key, 0.5), { code: ErrorCode.NOT_REGISTERED })
+    t.throws(() => index.unregister(P5.key, A), { code: ErrorCode.NOT_REGISTERED })
+    t.doesNotThrow(() => index.lost(P1.key, B, [0]), 'lost on a content not joined is a no-op')
+    t.end()
+  })
+
+  t.test('have joins a content whose chunk count is known', (t) => {
+    const index = create({ knownChunkCount: (c) => (c === B ? 3 : undefined), maxContentsPerPeer: 2 })
+    index.register(P1, [{ content: A, chunkCount: 5, bitfield: bits(5, [4]) }])
+    index.register(P2, [])
+    index.have(P2.key, A, [0])
+    t.same(setBits(5, index.holdings(P2.key)?.[0].bitfield as Uint8Array), [0])
+    index.have(P2.key, B, [])
+    t.same(index.members(B), [P2.key], 'joins as a downloader from the manifest count')
+    t.throws(() => index.have(P1.key, testContent(7), [0]), { code: ErrorCode.NOT_FOUND })
+    t.throws(() => index.have(P1.key, B, [3]), { code: ErrorCode.OUT_OF_RANGE })
+    index.have(P1.key, B, [2])
+    t.throws(() => index.have(P1.key, testContent(7), []), { code: ErrorCode.NOT_FOUND })
+    index.register(P3, [{ content: testContent(7), chunkCount: 1, bitfield: bits(1, []) }])
+    t.throws(() => index.have(P1.key, testContent(7), []), { code: ErrorCode.LIMIT_EXCEEDED })
+    t.end()
+  })
+
+  t.test('unregister and drop remove entries and empty swarms', (t) => {
+    const index = create()
+    index.register(P1, [{ content: A, chunkCount: 3, bitfield: bits(3, [0]) }, { content: B, chunkCount: 3, bitfield: bits(3, [1]) }])
+    index.register(P2, [{ content: A, chunkCount: 3, bitfield: bits(3, [0, 2]) }])
+    index.unregister(P1.key, B)
+    index.unregister(P1.key, B)
+    t.equal(index.availability(B), undefined)
+    t.equal(index.drop(P2.key), true)
+    t.equal(index.drop(P2.key), false)
+    t.same(index.availability(A), [1, 0, 0])
+    t.same(index.stats(), { peersOnline: 1, contents: 1, chunkReplicas: 1 })
+    index.removeContent(A)
+    index.removeContent(A)
+    t.same(index.stats(), { peersOnline: 1, contents: 0, chunkReplicas: 0 })
+    t.same(index.holdings(P1.key), [])
+    t.end()
+  })
+
+  t.test('find returns holders with exactly held ∧ wanted, never the asker', (t) => {
+    const index = create()
+    index.register(P1, [{ content: A, chunkCount: 12, bitfield: bits(12, range(0, 12)) }])
+    index.register(P2, [{ content: A, chunkCount: 12, bitfield: bits(12, [0, 1, 2]) }])
+    index.register(P3, [{ content: A, chunkCount: 12, bitfield: bits(12, [9]) }])
+    index.register(P4, [{ content: A, chunkCount: 12, bitfield: bits(12, []) }])
+    const answer = index.find(P1.key, A, bits(12, [1, 2, 9, 10]), 0)
+    const byKey = new Map(answer.peers.map((p) => [Buffer.from(p.peerId).toString('hex'), p]))
+    t.same([...byKey.keys()].sort(), [P2.key, P3.key].sort())
+    t.same(setBits(12, byKey.get(P2.key)?.chunks as Uint8Array), [1, 2])
+    t.same(setBits(12, byKey.get(P3.key)?.chunks as Uint8Array), [9])
+    t.match(byKey.get(P2.key), { host: P2.host, port: P2.port, load: 0 })
+    t.same(answer.rarest, [10, 1, 2, 9], 'the asker counts as a holder too')
+    t.same(index.find(undefined, testContent(99), new Uint8Array(5), 0), { peers: [], rarest: [] }, 'unknown content')
+    t.throws(() => index.find(P1.key, A, new Uint8Array(1), 0), { code: ErrorCode.BAD_MESSAGE })
+    t.same(index.find(P2.key, A, bits(12, []), 5), { peers: [], rarest: [] })
+    t.end()
+  })
+
+  t.test('find prefers holders of the rarest chunks, then lower load, up to max', (t) => {
+    const index = create()
+    const holdings = [[0, 1], [0, 1], [0], [0], [0]]
+    holdings.forEach((held, i) => index.register(testPeer(10 + i), [{ content: A, chunkCount: 2, bitfield: bits(2, held) }]))
+    index.setLoad(testPeer(12).key, 0.9)
+    index.setLoad(testPeer(13).key, 0.1)
+    const answer = index.find(undefined, A, bits(2, [0, 1]), 3)
+    t.same(answer.rarest, [1, 0])
+    const keys = answer.peers.map((p) => Buffer.from(p.peerId).toString('hex'))
+    t.same(keys.slice(0, 2).sort(), [testPeer(10).key, testPeer(11).key].sort(), 'holders of the rarest first')
+    t.equal(keys[2], testPeer(14).key, 'then the idle one (load 0) before loads 0.1 and 0.9')
+    t.equal(index.find(undefined, A, bits(2, [0]), 200).peers.length, 5)
+    t.end()
+  })
+
+  t.test('find spreads among equals', (t) => {
+    const index = create()
+    for (let i = 0; i < 6; i++) index.register(testPeer(20 + i), [{ content: A, chunkCount: 1, bitfield: bits(1, [0]) }])
+    const seen = new Set<string>()
+    for (let i = 0; i < 200 && seen.size < 6; i++) {
+      for (const p of index.find(undefined, A, bits(1, [0]), 1).peers) seen.add(Buffer.from(p.peerId).toString('hex'))
+    }
+    t.equal(seen.size, 6, 'every equal holder is handed out sometimes')
+    t.end()
+  })
+
+  t.test('find examines a bounded sample of a large swarm', (t) => {
+    const index = create({ findScanLimit: 16 })
+    for (let i = 0; i < 300; i++) index.register(testPeer(100 + i), [{ content: A, chunkCount: 64, bitfield: bits(64, i % 3 === 0 ? range(0, 64) : [i % 64]) }])
+    const seen = new Set<string>()
+    for (let round = 0; round < 20; round++) {
+      const answer = index.find(undefined, A, bits(64, range(0, 64)), 10)
+      t.equal(answer.peers.length, 10)
+      for (const p of answer.peers) seen.add(Buffer.from(p.peerId).toString('hex'))
+    }
+    t.ok(seen.size > 40, `repeated finds reach much of the swarm (${seen.size} peers)`)
+    t.end()
+  })
+
+  t.test('a peer reported by enough distinct members is not handed out', (t) => {
+    const index = create({ banThreshold: 2 })
+    const content = [{ content: A, chunkCount: 1, bitfield: bits(1, [0]) }]
+    for (const p of [P1, P2, P3]) index.register(p, content)
+    index.register(P4, [])
+    const handsOut = (key: string): boolean => index.find(undefined, A, bits(1, [0]), 10).peers.some((p) => Buffer.from(p.peerId).toString('hex') === key)
+    index.report(P2.key, A, P1.key)
+    index.report(P2.key, A, P1.key)
+    index.report(P1.key, A, P1.key)
+    index.report(P4.key, A, P1.key)
+    t.ok(handsOut(P1.key), 'one distinct member, a self-report and a non-member are not enough')
+    index.report(P3.key, A, P1.key)
+    t.notOk(handsOut(P1.key))
+    index.report(P2.key, A, P5.key)
+    t.throws(() => index.report(P5.key, A, P1.key), { code: ErrorCode.NOT_REGISTERED })
+    index.register(P1, content)
+    t.notOk(handsOut(P1.key), 'the ban outlives a resync while the swarm lives')
+    t.equal(index.contentStats(A)?.peers, 3, 'a banned peer still counts')
+    t.end()
+  })
+
+  t.test('statistics hold in a swarm of many peers', (t) => {
+    const index = create({ replicationTarget: 40 })
+    for (let i = 0; i < 50; i++) index.register(testPeer(200 + i), [{ content: A, chunkCount: 3, bitfield: bits(3, i < 30 ? [0, 1, 2] : [0]) }])
+    t.same(index.contentStats(A), { peers: 50, seeders: 30, chunkCount: 3, availability: { min: 30, mean: 110 / 3 }, underReplicatedChunks: 2 })
+    for (let i = 0; i < 45; i++) index.drop(testPeer(200 + i).key)
+    t.same(index.contentStats(A), { peers: 5, seeders: 0, chunkCount: 3, availability: { min: 0, mean: 5 / 3 }, underReplicatedChunks: 3 })
+    t.end()
+  })
+
+  t.test('a content of zero chunks', (t) => {
+    const index = create()
+    index.register(P1, [{ content: A, chunkCount: 0, bitfield: new Uint8Array(0) }])
+    t.same(index.contentStats(A), { peers: 1, seeders: 1, chunkCount: 0, availability: { min: 0, mean: 0 }, underReplicatedChunks: 0 })
+    t.same(index.find(P2.key, A, new Uint8Array(0), 0), { peers: [], rarest: [] })
+    t.end()
+  })
+
+  t.test('options are checked', (t) => {
+    t.throws(() => create({ maxContentsPerPeer: 0 }), { code: ErrorCode.INVALID_ARGUMENT })
+    t.throws(() => create({ defaultFindMax: 1.5 }), { code: ErrorCode.INVALID_ARGUMENT })
+    t.end()
+  })
+}
