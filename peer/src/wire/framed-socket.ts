@@ -1,0 +1,118 @@
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import { FrameDecoder, frameHeader, MAX_PEER_FRAME, peerCodec } from '@shoal/protocol'
+import type { FrameError, PeerMessage, PieceMessage } from '@shoal/protocol'
+import { pieceFrameHead } from './piece-frame.js'
+
+/** Bytes queued in the socket beyond which senders wait for 'drain'. */
+const HIGH_WATER = 8 * 1024 * 1024
+
+export interface FramedSocketEvents {
+  message: [PeerMessage]
+  /** A frame that failed validation; the stream itself is still in sync. */
+  invalid: [FrameError]
+  /** Bytes arrived (any frame, complete or not): the other side is alive. */
+  activity: []
+  close: [Error | undefined]
+}
+
+/**
+ * One peer-wire connection over TCP: 4-byte big-endian length, then one `peerCodec`
+ * frame. Frames are checked by the codec; a length over the cap desynchronizes the
+ * stream, so it ends the connection.
+ */
+export class FramedSocket extends EventEmitter<FramedSocketEvents> {
+  private readonly decoder = new FrameDecoder(MAX_PEER_FRAME)
+  private closed = false
+  private closeError: Error | undefined
+
+  constructor(readonly socket: Socket) {
+    super()
+    socket.setNoDelay(true)
+    socket.on('data', (data) => this.onData(data))
+    socket.on('error', (err) => (this.closeError ??= err))
+    socket.on('close', () => this.onClose())
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? ''
+  }
+
+  send(msg: PeerMessage): void {
+    if (this.closed) return
+    const bytes = peerCodec.encode(msg)
+    this.socket.cork()
+    this.socket.write(frameHeader(bytes.length))
+    this.socket.write(bytes)
+    this.socket.uncork()
+  }
+
+  /** Sends a piece with the payload written as is (one writev, no copy). */
+  sendPiece(msg: Omit<PieceMessage, 'type'>): void {
+    if (this.closed) return
+    this.socket.cork()
+    this.socket.write(pieceFrameHead(msg, msg.data.length))
+    this.socket.write(msg.data)
+    this.socket.uncork()
+  }
+
+  /** Resolves when the socket's queue is below the high-water mark (or it closed). */
+  async drained(): Promise<void> {
+    while (!this.closed && this.socket.writableLength > HIGH_WATER) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.socket.off('drain', done)
+          this.socket.off('close', done)
+          resolve()
+        }
+        this.socket.on('drain', done)
+        this.socket.on('close', done)
+      })
+    }
+  }
+
+  close(err?: Error): void {
+    if (err !== undefined) this.closeError ??= err
+    this.socket.end()
+    // A peer that never reads must not hold the socket open.
+    this.socket.setTimeout(2000, () => this.socket.destroy())
+  }
+
+  destroy(err?: Error): void {
+    if (err !== undefined) this.closeError ??= err
+    this.socket.destroy()
+  }
+
+  private onData(data: Buffer): void {
+    this.emit('activity')
+    let frames: Buffer[]
+    try {
+      frames = this.decoder.push(data)
+    } catch (err) {
+      this.destroy(err as Error)
+      return
+    }
+    for (const frame of frames) {
+      if (this.closed) return
+      let msg: PeerMessage
+      try {
+        msg = peerCodec.decode(frame)
+      } catch (err) {
+        this.emit('invalid', err as FrameError)
+        continue
+      }
+      this.emit('message', msg)
+    }
+  }
+
+  private onClose(): void {
+    if (this.closed) return
+    this.closed = true
+    this.emit('close', this.closeError)
+  }
+}
+

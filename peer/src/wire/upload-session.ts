@@ -1,0 +1,168 @@
+import {
+  bytesEqual, chunkRange, ErrorCode, errorCodeOf, fromHex, manifestChunkCount, PROTOCOL_VERSION, toHex,
+} from '@shoal/protocol'
+import type { FrameError, HandshakeMessage, PeerMessage, RequestMessage } from '@shoal/protocol'
+import type { Logger } from 'pino'
+import type { ChunkStore, ContentRecord } from '../store/chunk-store.js'
+import type { TokenBucket } from '../rate/token-bucket.js'
+import type { FramedSocket } from './framed-socket.js'
+import type { UploadSlots } from './upload-slots.js'
+
+export interface UploadPolicy {
+  /** Invalid frames tolerated (each answered with an error) before the connection is closed. */
+  maxInvalid: number
+  /** Requests one connection may have queued. */
+  maxQueued: number
+  /** What a `busy` reply tells the requester to wait. */
+  busyRetryMs: number
+}
+
+export interface UploadSessionInit {
+  socket: FramedSocket
+  peerId: Uint8Array
+  store: ChunkStore
+  slots: UploadSlots
+  bucket: TokenBucket
+  policy: UploadPolicy
+  log: Logger
+  /** The other side named a content we serve. */
+  onOpen: (session: UploadSession) => void
+  onUploaded: (content: string, bytes: number) => void
+}
+
+/**
+ * The serving side of one connection: answers the handshake with our bitfield, queues
+ * pipelined requests and sends pieces in order through the shared upload limit, tells
+ * `have` as we verify more chunks, and answers every bad frame with an error code until
+ * the connection's invalid budget is spent.
+ */
+export class UploadSession {
+  content: string | undefined
+  remotePeerId: string | undefined
+  private record: ContentRecord | undefined
+  private readonly queue: RequestMessage[] = []
+  private pumping = false
+  private invalid = 0
+  private readonly closed = new AbortController()
+
+  constructor(private readonly init: UploadSessionInit) {
+    init.socket.on('message', (msg) => this.onMessage(msg))
+    init.socket.on('invalid', (err) => this.onInvalid(err.requestId ?? 0, err.code, err.message, err))
+    init.socket.on('close', () => {
+      this.closed.abort()
+      this.init.slots.release(this)
+    })
+  }
+
+  /** Tells the downloader about newly verified chunks. */
+  announce(chunks: number[]): void {
+    this.init.socket.send({ type: 'have', chunks })
+  }
+
+  close(): void {
+    this.init.socket.close()
+  }
+
+  private onMessage(msg: PeerMessage): void {
+    if (this.record === undefined) {
+      if (msg.type === 'handshake') this.onHandshake(msg)
+      else this.fail(ErrorCode.BAD_MESSAGE, 'handshake first')
+      return
+    }
+    switch (msg.type) {
+      case 'request':
+        return this.onRequest(msg)
+      case 'cancel': {
+        const at = this.queue.findIndex((r) => r.id === msg.id)
+        if (at !== -1) this.queue.splice(at, 1)
+        return
+      }
+      case 'error':
+        this.init.log.debug({ peer: this.remotePeerId, code: msg.code }, msg.message)
+        return
+      default:
+        this.onInvalid(0, ErrorCode.BAD_MESSAGE, `unexpected ${msg.type}`)
+    }
+  }
+
+  private onHandshake(msg: HandshakeMessage): void {
+    const id = toHex(msg.content)
+    const record = this.init.store.get(id)
+    if (bytesEqual(msg.peerId, this.init.peerId)) return this.fail(ErrorCode.BAD_MESSAGE, 'connected to itself')
+    if (record === undefined || record.paused) return this.fail(ErrorCode.NOT_FOUND, `content ${id} is not served here`)
+    this.record = record
+    this.content = id
+    this.remotePeerId = toHex(msg.peerId)
+    this.init.socket.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: this.init.peerId, content: fromHex(id, 32)! })
+    this.init.socket.send({ type: 'bitfield', bitfield: record.have.bytes })
+    this.init.onOpen(this)
+  }
+
+  private onRequest(msg: RequestMessage): void {
+    const record = this.record!
+    const problem = this.checkRequest(record, msg)
+    if (problem !== undefined) {
+      this.init.socket.send({ type: 'reject', id: msg.id, code: problem[0], message: problem[1] })
+      if (problem[0] === ErrorCode.BAD_MESSAGE) this.countInvalid()
+      return
+    }
+    if (!this.init.slots.tryAcquire(this)) {
+      this.init.socket.send({ type: 'busy', id: msg.id, retryAfterMs: this.init.policy.busyRetryMs })
+      return
+    }
+    this.queue.push(msg)
+    void this.pump()
+  }
+
+  private checkRequest(record: ContentRecord, msg: RequestMessage): [ErrorCode, string] | undefined {
+    if (!bytesEqual(msg.content, fromHex(record.id, 32)!)) return [ErrorCode.BAD_MESSAGE, 'request names another content']
+    if (msg.chunk >= manifestChunkCount(record.manifest)) return [ErrorCode.OUT_OF_RANGE, `no chunk ${msg.chunk}`]
+    if (msg.length === 0 || msg.offset + msg.length > chunkRange(record.manifest, msg.chunk).length) {
+      return [ErrorCode.OUT_OF_RANGE, 'range is outside the chunk']
+    }
+    if (this.queue.some((r) => r.id === msg.id)) return [ErrorCode.BAD_MESSAGE, `request id ${msg.id} is already queued`]
+    if (this.queue.length >= this.init.policy.maxQueued) return [ErrorCode.LIMIT_EXCEEDED, 'too many queued requests']
+    if (!record.have.has(msg.chunk)) return [ErrorCode.NOT_FOUND, `chunk ${msg.chunk} is not held`]
+    return undefined
+  }
+
+  /** Serves the queue in order, one piece at a time through the shared rate limit. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return
+    this.pumping = true
+    const { socket, bucket, store } = this.init
+    while (this.queue.length > 0 && !socket.isClosed) {
+      const req = this.queue[0]
+      if (!(await bucket.take(req.length, this.closed.signal).then(() => true, () => false))) break
+      // A cancel while waiting for tokens removed it; the tokens stay spent, which is fine.
+      if (this.queue[0] !== req) continue
+      this.queue.shift()
+      try {
+        const chunk = await store.read(this.content!, req.chunk)
+        socket.sendPiece({ id: req.id, chunk: req.chunk, offset: req.offset, data: chunk.subarray(req.offset, req.offset + req.length) })
+        this.init.onUploaded(this.content!, req.length)
+      } catch (err) {
+        socket.send({ type: 'reject', id: req.id, code: errorCodeOf(err), message: 'chunk could not be read' })
+      }
+      await socket.drained()
+    }
+    this.init.slots.release(this)
+    this.pumping = false
+  }
+
+  private onInvalid(id: number, code: string, message: string, err?: FrameError): void {
+    this.init.log.debug({ peer: this.remotePeerId, code, err }, 'invalid frame')
+    this.init.socket.send({ type: 'error', id, code, message: message.slice(0, 500) })
+    this.countInvalid()
+  }
+
+  private countInvalid(): void {
+    if (++this.invalid > this.init.policy.maxInvalid) this.init.socket.close()
+  }
+
+  /** Says why and hangs up. */
+  private fail(code: ErrorCode, message: string): void {
+    this.init.socket.send({ type: 'error', id: 0, code, message })
+    this.init.socket.close()
+  }
+}

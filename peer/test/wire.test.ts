@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { connect } from 'node:net'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import type { Test } from 'tap'
+import { pino } from 'pino'
+import { ErrorCode, frameHeader, fromHex, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
+import type { PeerMessage } from '@shoal/protocol'
+import { TokenBucket } from '../src/rate/token-bucket.js'
+import { manifestFromPath } from '../src/share/manifest-from-path.js'
+import { MemoryChunkStore } from '../src/store/memory-store.js'
+import { FramedSocket } from '../src/wire/framed-socket.js'
+import { pieceFrameHead } from '../src/wire/piece-frame.js'
+import { WireClient } from '../src/wire/wire-client.js'
+import { WireServer } from '../src/wire/wire-server.js'
+import type { WireServerInit } from '../src/wire/wire-server.js'
+import { tempDir } from './helpers.js'
+
+const CHUNK = 16 * 1024
+const log = pino({ level: 'silent' })
+const serverId = new Uint8Array(16).fill(1)
+const clientId = new Uint8Array(16).fill(2)
+
+/** A server holding a 5-chunk content (chunk 4 is missing) on 127.0.0.1. */
+async function setup(t: Test, over: Partial<WireServerInit> = {}) {
+  const dir = await tempDir(t)
+  const data = randomBytes(5 * CHUNK)
+  await writeFile(join(dir, 'f'), data)
+  const built = await manifestFromPath(join(dir, 'f'), { chunkSize: CHUNK })
+  const store = new MemoryChunkStore()
+  const rec = await store.add({ manifestBytes: built.bytes, root: join(dir, 'f'), role: 'seed', trackers: [] })
+  rec.have.clear(4)
+  const uploaded: number[] = []
+  const server = new WireServer({
+    host: '127.0.0.1', port: 0, peerId: serverId, store, bucket: new TokenBucket(0), maxUploads: 4,
+    policy: { maxInvalid: 3, maxQueued: 8, busyRetryMs: 250 }, handshakeTimeoutMs: 2000, log,
+    onUploaded: (_c, bytes) => uploaded.push(bytes), ...over,
+  })
+  const port = await server.listen()
+  t.teardown(() => server.close())
+  const content = fromHex(built.id, 32)!
+  const client = async (peerId = clientId, id = content) => {
+    const c = await WireClient.connect({ host: '127.0.0.1', port, peerId, content: id, chunkCount: 5, timeoutMs: 2000, maxInvalid: 3 })
+    t.teardown(() => c.close())
+    return c
+  }
+  /** A raw framed socket, for sending what a well-behaved client never would. */
+  const raw = async () => {
+    const socket = connect(port, '127.0.0.1')
+    await once(socket, 'connect')
+    const framed = new FramedSocket(socket)
+    const inbox: PeerMessage[] = []
+    framed.on('message', (m) => inbox.push(m))
+    t.teardown(() => framed.destroy())
+    /** Resolves once `n` messages have arrived in all (several may come in one read). */
+    const received = async (n: number) => {
+      while (inbox.length < n) await once(framed, 'message')
+    }
+    return { framed, inbox, socket, received }
+  }
+  return { server, port, data, built, content, client, raw, uploaded, store }
+}
+
+function nextPiece(c: WireClient) {
+  return once(c, 'piece') as Promise<[{ id: number; chunk: number }, Uint8Array]>
+}
+
+t.test('a piece frame head plus its payload decodes as the piece', async (t) => {
+  const data = randomBytes(70_000)
+  const head = pieceFrameHead({ id: 123456, chunk: 77, offset: 5 }, data.length)
+  const frame = Buffer.concat([head, data])
+  t.equal(frame.readUInt32BE(0), frame.length - 4)
+  const msg = peerCodec.decode(frame.subarray(4))
+  t.same(msg, { type: 'piece', id: 123456, chunk: 77, offset: 5, data })
+})
+
+t.test('handshake, bitfield and pipelined pieces', async (t) => {
+  const { client, data, uploaded } = await setup(t)
+  const c = await client()
+  t.equal(c.remotePeerId, '01'.repeat(16))
+  t.same(c.bitfield.toArray(), [0, 1, 2, 3])
+  const got = new Map<number, Uint8Array>()
+  const all = new Promise<void>((resolve) => c.on('piece', (req, bytes) => {
+    got.set(req.chunk, bytes)
+    if (got.size === 4) resolve()
+  }))
+  for (const chunk of [3, 0, 2, 1]) c.request(chunk, CHUNK)
+  t.equal(c.inflight, 4)
+  await all
+  for (const [chunk, bytes] of got) t.same(Buffer.from(bytes), data.subarray(chunk * CHUNK, (chunk + 1) * CHUNK))
+  t.same(uploaded, [CHUNK, CHUNK, CHUNK, CHUNK])
+  t.equal(c.inflight, 0)
+})
+
+t.test('requests for chunks not held or out of range are rejected', async (t) => {
+  const { client } = await setup(t)
+  const c = await client()
+  c.request(4, CHUNK)
+  t.match(await once(c, 'rejected'), [{ chunk: 4 }, ErrorCode.NOT_FOUND])
+  c.request(3, CHUNK + 1)
+  t.match(await once(c, 'rejected'), [{ chunk: 3 }, ErrorCode.OUT_OF_RANGE])
+})
+
+t.test('a content not served is refused at the handshake', async (t) => {
+  const { client } = await setup(t)
+  await t.rejects(client(clientId, new Uint8Array(32)), { code: ErrorCode.NOT_FOUND })
+  await t.rejects(client(serverId), { code: ErrorCode.BAD_MESSAGE }, 'nor does a peer talk to itself')
+})
+
+t.test('new chunks are announced to connected downloaders', async (t) => {
+  const { client, server, built, store } = await setup(t)
+  const c = await client()
+  store.get(built.id)!.have.set(4)
+  server.announce(built.id, [4])
+  t.same(await once(c, 'have'), [[4]])
+  t.ok(c.bitfield.has(4))
+  t.equal(server.connections(built.id), 1)
+})
+
+t.test('saturated upload slots answer busy', async (t) => {
+  const { client } = await setup(t, { maxUploads: 1, bucket: new TokenBucket(64 * 1024, 1) })
+  const a = await client()
+  const b = await client(new Uint8Array(16).fill(3))
+  a.request(0, CHUNK)
+  a.request(1, CHUNK)
+  b.request(2, CHUNK)
+  t.match(await once(b, 'busy'), [{ chunk: 2 }, 250])
+  await nextPiece(a)
+  await nextPiece(a)
+  b.request(2, CHUNK)
+  t.match((await nextPiece(b))[0], { chunk: 2 }, 'the slot is free once a is served')
+})
+
+t.test('the upload limit holds and a cancelled request is not sent', async (t) => {
+  const rate = 128 * 1024
+  const { client } = await setup(t, { bucket: new TokenBucket(rate, 1) })
+  const c = await client()
+  const start = performance.now()
+  const pieces: number[] = []
+  c.on('piece', (req) => pieces.push(req.chunk))
+  c.request(0, CHUNK)
+  c.request(1, CHUNK)
+  const third = c.request(2, CHUNK)
+  c.cancel(third.id)
+  c.request(3, CHUNK)
+  while (pieces.length < 3) await once(c, 'piece')
+  const seconds = (performance.now() - start) / 1000
+  t.same(pieces, [0, 1, 3])
+  t.ok(seconds >= (3 * CHUNK) / rate - 0.05, `3 chunks at ${rate} B/s took ${seconds.toFixed(2)} s`)
+})
+
+t.test('too many queued requests are refused', async (t) => {
+  const { client } = await setup(t, { bucket: new TokenBucket(1024, 1) })
+  const c = await client()
+  for (let i = 0; i < 9; i++) c.request(i % 4, CHUNK)
+  t.match(await once(c, 'rejected'), [{}, ErrorCode.LIMIT_EXCEEDED])
+})
+
+t.test('bad frames get error codes until the budget is spent', async (t) => {
+  const { raw, content } = await setup(t)
+  const { framed, inbox, socket, received } = await raw()
+  const closed = once(framed, 'close')
+  framed.send({ type: 'request', id: 1, content, chunk: 0, offset: 0, length: CHUNK })
+  await received(1)
+  t.match(inbox.shift(), { type: 'error', code: ErrorCode.BAD_MESSAGE, message: /handshake first/ })
+  await closed
+
+  const second = await raw()
+  const secondClosed = once(second.framed, 'close')
+  second.framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: clientId, content })
+  await second.received(2)
+  second.inbox.length = 0
+  const garbage = Buffer.from([0x92, 0x7f, 0x01])
+  for (let i = 0; i < 4; i++) second.socket.write(Buffer.concat([frameHeader(garbage.length), garbage]))
+  second.framed.send({ type: 'piece', id: 1, chunk: 0, offset: 0, data: new Uint8Array(1) })
+  await secondClosed
+  t.ok(second.inbox.length >= 4)
+  t.ok(second.inbox.every((m) => m.type === 'error'))
+  t.ok(socket.destroyed)
+})
+
+t.test('a frame length over the cap ends the connection at once', async (t) => {
+  const { raw } = await setup(t)
+  const { framed, socket } = await raw()
+  socket.write(frameHeader(0xffffffff))
+  await once(framed, 'close')
+  t.pass('closed')
+})
+
+t.test('a silent connection is dropped after the handshake timeout', async (t) => {
+  const { raw } = await setup(t, { handshakeTimeoutMs: 50 })
+  const { framed } = await raw()
+  await once(framed, 'close')
+  t.pass('closed')
+})
