@@ -12,12 +12,14 @@ export interface MessageSchema<M extends { type: string }> {
   body: Field<Omit<M, 'type'>> & { encode: (value: Omit<M, 'type'>) => unknown[] }
   /** Largest frame of this type; the codec's own cap applies when absent. */
   maxBytes?: number
+  /** Whether the first field is a request id, which a decode failure then reports. */
+  hasRequestId?: boolean
 }
 
 export function defineMessage<M extends { type: string }>(
   type: M['type'], code: number, fields: RecordSpec<Omit<M, 'type'>>, maxBytes?: number,
 ): MessageSchema<M> {
-  return { type, code, body: record(fields), maxBytes }
+  return { type, code, body: record(fields), maxBytes, hasRequestId: Object.keys(fields)[0] === 'id' }
 }
 
 /** A decode failure keeps the request id when the frame got far enough to show one. */
@@ -70,12 +72,12 @@ export class Codec<M extends { type: string }> {
       if (bytes.length > this.maxFrame) throw new TooLargeError(`frame of ${bytes.length} bytes exceeds ${this.maxFrame}`)
       const s = this.byCode[peekCode(bytes)]
       if (s === undefined) throw new BadMessageError(`unknown ${this.name} message type`)
+      if (s.hasRequestId) requestId = peekRequestId(bytes)
       if (s.maxBytes !== undefined && bytes.length > s.maxBytes) {
         throw new TooLargeError(`${s.type} frame of ${bytes.length} bytes exceeds ${s.maxBytes}`)
       }
       scanFrame(bytes, { maxDepth: MAX_DEPTH, maxElements: MAX_ELEMENTS })
       const wire = unpackr.unpack(bytes) as unknown[]
-      if (typeof wire[1] === 'number' && Number.isInteger(wire[1]) && wire[1] >= 0 && wire[1] <= 0xffff_ffff) requestId = wire[1]
       const body = s.body(wire.slice(1), s.type) as Omit<M, 'type'>
       return Object.assign({ type: s.type }, body) as M
     } catch (err) {
@@ -95,4 +97,23 @@ function peekCode(bytes: Uint8Array): number {
   const code = bytes[at]
   if (code > 0x7f) throw new BadMessageError('message type code must be a small positive integer')
   return code
+}
+
+/**
+ * The request id, read straight from the bytes after the type code, so that a frame
+ * refused for its size, structure or any field still names the request it answers.
+ * Only the unsigned integer forms an encoder writes count.
+ */
+function peekRequestId(bytes: Uint8Array): number | undefined {
+  const long = bytes[0] === 0xdc
+  const length = long ? (bytes[1] << 8) | bytes[2] : bytes[0] & 0x0f
+  let at = long ? 4 : 2
+  if (length < 2 || at >= bytes.length) return undefined
+  const head = bytes[at++]
+  if (head <= 0x7f) return head
+  const size = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : 0
+  if (size === 0 || at + size > bytes.length) return undefined
+  let id = 0
+  for (let i = 0; i < size; i++) id = id * 256 + bytes[at + i]
+  return id
 }

@@ -34,7 +34,8 @@ export function scanFrame(bytes: Uint8Array, limits: ScanLimits): void {
     elements += length
     if (elements > limits.maxElements) throw new BadMessageError('too many elements in frame')
     if (length === 0) return
-    if (remaining.length >= limits.maxDepth) throw new BadMessageError('frame nested too deeply')
+    // remaining holds the top-level slot plus one entry per open array, so this array's depth is remaining.length.
+    if (remaining.length > limits.maxDepth) throw new BadMessageError('frame nested too deeply')
     // Every element needs at least one byte, so a length beyond the frame is a lie.
     if (length > end - pos) throw new BadMessageError('truncated frame')
     remaining.push(length)

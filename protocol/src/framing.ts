@@ -39,6 +39,8 @@ export class FrameDecoder {
   }
 
   private take(n: number): Buffer {
+    // A zero-length frame may end exactly where the reads end, leaving nothing pending.
+    if (n === 0) return Buffer.alloc(0)
     const first = this.pending[0]
     if (first.length >= n) {
       // The common case: the frame lies in one read, so hand out a view instead of a copy.

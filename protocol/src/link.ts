@@ -31,6 +31,7 @@ export function normalizeTrackerUrl(text: string): string {
 
 export function formatLink(link: ShareLink): string {
   if (link.content.length !== CONTENT_ID_BYTES) throw new BadLinkError('content id must be 32 bytes')
+  if (link.trackers.length > MAX_LINK_TRACKERS) throw new BadLinkError(`at most ${MAX_LINK_TRACKERS} trackers`)
   const params = new URLSearchParams()
   for (const tr of link.trackers) params.append('tr', normalizeTrackerUrl(tr))
   if (link.name !== undefined) {
@@ -38,7 +39,10 @@ export function formatLink(link: ShareLink): string {
     params.append('name', link.name)
   }
   const query = params.toString()
-  return `${LINK_SCHEME}${toHex(link.content)}${query ? `?${query}` : ''}`
+  const text = `${LINK_SCHEME}${toHex(link.content)}${query ? `?${query}` : ''}`
+  // parseLink refuses longer links, so never hand one out.
+  if (text.length > MAX_LINK_LENGTH) throw new BadLinkError('link is too long')
+  return text
 }
 
 export function parseLink(text: string): ShareLink {

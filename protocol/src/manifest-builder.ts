@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
 import { InvalidArgumentError } from './errors.js'
-import { HASH_BYTES } from './limits.js'
+import { HASH_BYTES, MAX_CHUNKS } from './limits.js'
 import { chooseChunkSize, chunkCountOf, isValidChunkSize, MANIFEST_VERSION, validateManifest } from './manifest.js'
 import type { Manifest, ManifestFile } from './manifest.js'
 import { merkleRoot } from './merkle.js'
@@ -32,10 +32,16 @@ export class ManifestBuilder {
 
   constructor(private readonly init: ManifestBuilderInit) {
     this.files = [...init.files].sort((a, b) => comparePaths(a.path, b.path))
+    for (const f of this.files) {
+      if (!Number.isSafeInteger(f.size) || f.size < 0) throw new InvalidArgumentError('files', `size of "${f.path}" must be a non-negative integer`)
+    }
     this.size = this.files.reduce((sum, f) => sum + f.size, 0)
     this.chunkSize = init.chunkSize ?? chooseChunkSize(this.size)
     if (!isValidChunkSize(this.chunkSize)) throw new InvalidArgumentError('chunkSize', 'must be a power of two from 16 KiB to 16 MiB')
-    this.hashes = new Uint8Array(chunkCountOf(this.size, this.chunkSize) * HASH_BYTES)
+    // Fail before hashing (and before allocating the hash table) when the content cannot be described.
+    const chunks = chunkCountOf(this.size, this.chunkSize)
+    if (chunks > MAX_CHUNKS) throw new InvalidArgumentError('files', `${this.size} bytes need ${chunks} chunks, more than ${MAX_CHUNKS}`)
+    this.hashes = new Uint8Array(chunks * HASH_BYTES)
   }
 
   /** Bytes fed so far. */
