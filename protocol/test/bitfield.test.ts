@@ -1,5 +1,6 @@
 import t from 'tap'
-import { Bitfield } from '../src/bitfield.js'
+import { Bitfield, countBits } from '../src/bitfield.js'
+import { MAX_CHUNKS } from '../src/limits.js'
 import { ErrorCode } from '../src/errors.js'
 import { seededRandom } from './helpers.js'
 
@@ -47,6 +48,9 @@ t.test('set and clear report changes and keep the count', (t) => {
   t.equal(f.clear(3), true)
   t.equal(f.clear(3), false)
   t.equal(f.count, 0)
+  f.set(9)
+  t.equal(f.has(9), true)
+  t.equal(f.has(8), false)
   t.equal(f.has(-1), false)
   t.equal(f.has(10), false)
   t.throws(() => f.set(10), { code: ErrorCode.INVALID_ARGUMENT })
@@ -75,5 +79,29 @@ t.test('wire form is validated', (t) => {
   t.equal(new Bitfield(3).equals(new Bitfield(4)), false)
   t.same(Bitfield.full(3).clone().toArray(), [0, 1, 2])
   t.ok(new Bitfield(0).complete && new Bitfield(5).empty)
+  t.end()
+})
+
+t.test('wire form is most significant bit first, as PROTOCOL.md shows', (t) => {
+  t.same([...Bitfield.fromIndices(10, [0, 9]).bytes], [0x80, 0x40])
+  t.same([...Bitfield.fromIndices(16, [7, 8, 15]).bytes], [0x01, 0x81])
+  t.same([...Bitfield.full(12).bytes], [0xff, 0xf0])
+  t.equal(countBits(Uint8Array.of(0xff, 0x01, 0x00, 0x81)), 11)
+  t.end()
+})
+
+t.test('the largest bitfield: sparse bits found across whole empty and full bytes', (t) => {
+  const size = MAX_CHUNKS
+  const sparse = Bitfield.fromIndices(size, [3, 70_000, size - 1])
+  t.same(sparse.toArray(), [3, 70_000, size - 1])
+  t.equal(sparse.nextSet(4), 70_000)
+  t.equal(sparse.nextSet(size), -1)
+  const full = Bitfield.full(size)
+  full.clear(200_001)
+  t.equal(full.nextMissing(), 200_001)
+  t.equal(full.nextMissing(200_002), -1)
+  t.equal(full.andNot(sparse).count, size - 4)
+  t.equal(full.countAnd(sparse), 3)
+  t.equal(sparse.nextSet(-5), 3, 'a negative start counts from 0')
   t.end()
 })
