@@ -3,46 +3,13 @@ import { Codec, FrameError } from '../src/codec.js'
 import { ErrorCode, ShoalError } from '../src/errors.js'
 import { MAX_CHUNK_SIZE } from '../src/limits.js'
 import { peerCodec, trackerCodec } from '../src/messages.js'
-import type { AnyCodec } from './helpers.js'
-import { peerSamples, plain, seededRandom, specPack, trackerSamples } from './helpers.js'
+import type { AnyCodec, SpecMessage } from './helpers.js'
+import { peerSamples, plain, seededRandom, specMessages, specPack, trackerSamples } from './helpers.js'
 
-// The message tables of PROTOCOL.md: type code and field order. Nested records are
-// given as [field, layout] pairs.
-type FieldLayout = string | [string, string[]]
-type Layout = Record<string, [number, ...FieldLayout[]]>
-const HELD_CONTENT = ['content', 'chunkCount', 'bitfield']
-const SOURCE = ['peerId', 'host', 'port', 'chunks', 'load']
-const LAYOUTS: Record<string, Layout> = {
-  tracker: {
-    register: [1, 'id', 'version', 'peerId', 'key', 'port', 'token', ['contents', HELD_CONTENT]],
-    have: [2, 'id', 'content', 'chunks'],
-    lost: [3, 'id', 'content', 'chunks'],
-    heartbeat: [4, 'id', 'load'],
-    unregister: [5, 'id', 'content'],
-    publish: [6, 'id', 'manifest'],
-    'get-manifest': [7, 'id', 'content'],
-    find: [8, 'id', 'content', 'wanted', 'max'],
-    report: [9, 'id', 'content', 'peerId', 'reason'],
-    registered: [20, 'id', 'peerId', 'address', 'ttl'],
-    sources: [21, 'id', 'content', ['peers', SOURCE], 'rarest'],
-    manifest: [22, 'id', 'content', 'manifest'],
-    ok: [23, 'id'],
-    error: [24, 'id', 'code', 'message'],
-  },
-  peer: {
-    handshake: [1, 'version', 'peerId', 'content'],
-    bitfield: [2, 'bitfield'],
-    have: [3, 'chunks'],
-    request: [4, 'id', 'content', 'chunk', 'offset', 'length'],
-    piece: [5, 'id', 'chunk', 'offset', 'data'],
-    cancel: [6, 'id'],
-    busy: [7, 'id', 'retryAfterMs'],
-    reject: [8, 'id', 'code', 'message'],
-    error: [9, 'id', 'code', 'message'],
-  },
-}
+const SPEC = specMessages()
 
-function toWire(msg: object, [code, ...fields]: [number, ...FieldLayout[]]): unknown[] {
+/** The wire array of `msg` as PROTOCOL.md's table lays it out. */
+function toWire(msg: object, { code, fields }: SpecMessage): unknown[] {
   const values = msg as Record<string, unknown>
   return [code, ...fields.map((f) => {
     if (typeof f === 'string') return values[f] ?? null
@@ -69,10 +36,10 @@ for (const [codec, samples] of codecs) {
   })
 
   t.test(`${codec.name}: frames are exactly the layout PROTOCOL.md describes`, (t) => {
-    const layout = LAYOUTS[codec.name]
-    t.same(new Set(Object.keys(layout)), new Set(codec.types), 'the layout table covers every type')
+    const table = SPEC[codec.name as 'tracker' | 'peer']
+    t.same(new Set(table.keys()), new Set(codec.types), 'the tables list every type')
     for (const msg of samples(seededRandom(2))) {
-      const expected = specPack(toWire(msg, layout[msg.type]))
+      const expected = specPack(toWire(msg, table.get(msg.type)!))
       t.equal(Buffer.from(codec.encode(msg)).toString('hex'), Buffer.from(expected).toString('hex'), `${msg.type} bytes`)
       t.same(plain(codec.decode(expected)), plain(msg), `${msg.type} from an independent encoder`)
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -190,4 +191,38 @@ export function peerSamples(rand: () => number): PeerMessage[] {
     { type: 'reject', id: 5, code: 'ERR_NOT_FOUND', message: 'chunk 12 is not held' },
     { type: 'error', id: 0, code: 'ERR_BAD_MESSAGE', message: 'x'.repeat(MAX_ERROR_MESSAGE_BYTES) },
   ]
+}
+
+/** PROTOCOL.md, which several tests hold to the code. */
+export const SPEC_TEXT = readFileSync(new URL('../../PROTOCOL.md', import.meta.url), 'utf8')
+
+/** A message's row in a PROTOCOL.md table: type code, field order (nested records expanded), size cap. */
+export interface SpecMessage {
+  code: number
+  fields: (string | [string, string[]])[]
+  /** The cap column: bytes, or undefined for "—" (the frame cap). */
+  cap: number | undefined
+}
+
+/** The message tables of PROTOCOL.md §5 (tracker) and §6 (peer wire), parsed. */
+export function specMessages(): Record<'tracker' | 'peer', Map<string, SpecMessage>> {
+  const section = (from: string, to: string): string => SPEC_TEXT.slice(SPEC_TEXT.indexOf(from), SPEC_TEXT.indexOf(to))
+  const fieldsOf = (cell: string): string[] => [...cell.matchAll(/`([A-Za-z]+)(?::([^`]*))?`/g)].map((m) => `${m[1]}:${m[2] ?? ''}`)
+  const unit: Record<string, number> = { KiB: 1024, MiB: 1024 * 1024 }
+  const parse = (text: string): Map<string, SpecMessage> => {
+    const records = new Map<string, string[]>()
+    for (const [, name, cell] of text.matchAll(/^\| `([A-Z][A-Za-z]+)` \| (.+?) \|$/gm)) records.set(name, fieldsOf(cell).map((f) => f.split(':')[0]))
+    const out = new Map<string, SpecMessage>()
+    for (const [, code, type, cell, cap] of text.matchAll(/^\| (\d+) \| `([a-z-]+)` \| (.+?) \| ([^|]+?) \|/gm)) {
+      const fields = fieldsOf(cell).map((f): string | [string, string[]] => {
+        const [name, kind] = f.split(':')
+        const record = /of ([A-Z][A-Za-z]+)/.exec(kind)?.[1]
+        return record === undefined ? name : [name, records.get(record)!]
+      })
+      const size = /^(\d+) (KiB|MiB)$/.exec(cap)
+      out.set(type, { code: Number(code), fields, cap: size ? Number(size[1]) * unit[size[2]] : undefined })
+    }
+    return out
+  }
+  return { tracker: parse(section('## 5.', '## 6.')), peer: parse(section('## 6.', '## 7.')) }
 }
