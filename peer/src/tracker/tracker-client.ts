@@ -1,0 +1,284 @@
+import { EventEmitter } from 'node:events'
+import WebSocket from 'ws'
+import {
+  CloseCode, ErrorCode, isErrorCode, MAX_CHUNK_LIST, MAX_REQUEST_ID, MAX_TRACKER_FRAME, PROTOCOL_VERSION, ShoalError, toHex,
+  trackerCodec,
+} from '@shoal/protocol'
+import type { FrameError, HeldContent, TrackerMessage, TrackerReply, TrackerRequest } from '@shoal/protocol'
+import type { Logger } from 'pino'
+import { Backoff } from './backoff.js'
+import type { BackoffInit } from './backoff.js'
+
+export interface TrackerClientInit {
+  url: string
+  peerId: Uint8Array
+  key: Uint8Array
+  /** Our peer-wire port, announced to the tracker. */
+  port: number
+  token?: string
+  /** Everything we hold for this tracker, sent in full on every (re)register. */
+  contents: () => HeldContent[]
+  /** Canonical manifests to publish after every register (a restarted tracker may have lost them). */
+  manifests: () => Uint8Array[]
+  /** Upload load 0..1 for heartbeats. */
+  load: () => number
+  backoff: BackoffInit
+  requestTimeoutMs: number
+  /** Overrides the heartbeat interval the tracker implies (ttl / 3). */
+  heartbeatMs?: number
+  /** `have`s are coalesced over this long. */
+  haveDelayMs: number
+  log: Logger
+}
+
+/** connecting → registered → (closed) → waiting → connecting …; `stopped` is final. */
+export type TrackerState = 'connecting' | 'registered' | 'waiting' | 'stopped' | 'closed'
+
+export interface TrackerClientEvents {
+  registered: [{ address: string; ttl: number }]
+  down: [string]
+  /** The tracker refused us for good (bad token, peer id taken); no more reconnects. */
+  stopped: [string]
+}
+
+/** A request before it gets its id. */
+type Request = TrackerRequest extends infer M ? (M extends TrackerRequest ? Omit<M, 'id'> : never) : never
+
+interface Pending {
+  resolve: (reply: TrackerReply) => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout
+}
+
+/** Close codes after which reconnecting cannot help. */
+const FINAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED, CloseCode.PEER_ID_TAKEN])
+
+/**
+ * One tracker connection that keeps itself alive: registers our full state on every
+ * connect, heartbeats, forwards `have`s, and after any drop reconnects with jittered
+ * exponential backoff — except when the tracker refused us for good (4002, 4006).
+ */
+export class TrackerClient extends EventEmitter<TrackerClientEvents> {
+  state: TrackerState = 'waiting'
+  /** Why the last connection failed or ended. */
+  lastError: string | undefined
+  private ws: WebSocket | undefined
+  private readonly backoff: Backoff
+  private readonly pending = new Map<number, Pending>()
+  private readonly haves = new Map<string, { content: Uint8Array; chunks: Set<number> }>()
+  private haveTimer: NodeJS.Timeout | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private heartbeat: NodeJS.Timeout | undefined
+  private nextId = 1
+  private registerId = 0
+  private alive = true
+  /** Set by close(): frames still in flight on the old socket must not revive the client. */
+  private closing = false
+
+  constructor(private readonly init: TrackerClientInit) {
+    super()
+    this.backoff = new Backoff(init.backoff)
+  }
+
+  get url(): string {
+    return this.init.url
+  }
+
+  get registered(): boolean {
+    return this.state === 'registered'
+  }
+
+  start(): void {
+    if (this.state === 'waiting' && this.retryTimer === undefined) this.connect()
+  }
+
+  /**
+   * Resolves once registered. Rejects at once if the tracker is down between attempts or
+   * refused us, or when the attempt in progress fails or `timeoutMs` passes.
+   */
+  ready(timeoutMs: number): Promise<void> {
+    if (this.state === 'registered') return Promise.resolve()
+    if (this.state !== 'connecting') return Promise.reject(this.unreachable())
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error): void => {
+        clearTimeout(timer)
+        this.off('registered', onUp)
+        this.off('down', onDown)
+        this.off('stopped', onDown)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const onUp = (): void => done()
+      const onDown = (): void => done(this.unreachable())
+      const timer = setTimeout(() => done(this.unreachable('no answer in time')), timeoutMs)
+      this.on('registered', onUp)
+      this.on('down', onDown)
+      this.on('stopped', onDown)
+    })
+  }
+
+  /** Sends a request and resolves with its reply; an `error` reply rejects with its code. */
+  request(msg: Request): Promise<TrackerReply> {
+    if (!this.registered) return Promise.reject(new ShoalError(ErrorCode.NOT_REGISTERED, `not connected to ${this.url}`))
+    const id = this.newId()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new ShoalError(ErrorCode.INTERNAL, `${this.url} did not answer ${msg.type} in time`))
+      }, this.init.requestTimeoutMs)
+      this.pending.set(id, { resolve, reject, timer })
+      this.send({ ...msg, id } as TrackerRequest)
+    })
+  }
+
+  /** Registers again with the full current state (contents were added or removed). */
+  resync(): void {
+    if (this.registered) this.register()
+  }
+
+  /** Queues newly verified chunks; they go out together after a short delay. */
+  have(content: Uint8Array, chunks: number[]): void {
+    if (!this.registered) return
+    const key = toHex(content)
+    let entry = this.haves.get(key)
+    if (entry === undefined) this.haves.set(key, (entry = { content, chunks: new Set() }))
+    for (const c of chunks) entry.chunks.add(c)
+    this.haveTimer ??= setTimeout(() => this.flushHaves(), this.init.haveDelayMs)
+  }
+
+  close(): void {
+    this.closing = true
+    this.state = 'closed'
+    clearTimeout(this.retryTimer)
+    this.teardown('closing')
+    this.ws?.close(CloseCode.GOING_AWAY)
+  }
+
+  private connect(): void {
+    this.retryTimer = undefined
+    this.state = 'connecting'
+    const ws = new WebSocket(this.url, {
+      perMessageDeflate: false, maxPayload: MAX_TRACKER_FRAME, handshakeTimeout: this.init.requestTimeoutMs,
+    })
+    this.ws = ws
+    ws.binaryType = 'nodebuffer'
+    ws.on('open', () => this.register())
+    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary))
+    ws.on('pong', () => (this.alive = true))
+    ws.on('error', (err) => (this.lastError = err.message))
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()))
+  }
+
+  private register(): void {
+    this.registerId = this.newId()
+    this.haves.clear()
+    const { peerId, key, port, token } = this.init
+    this.send({ type: 'register', id: this.registerId, version: PROTOCOL_VERSION, peerId, key, port, token, contents: this.init.contents() })
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.closing) return
+    let msg: TrackerMessage
+    try {
+      if (!isBinary) throw new ShoalError(ErrorCode.BAD_MESSAGE, 'text frame')
+      msg = trackerCodec.decode(data)
+    } catch (err) {
+      this.init.log.warn({ tracker: this.url, code: (err as FrameError).code }, 'tracker sent an invalid frame')
+      return
+    }
+    if (msg.type === 'registered' && msg.id === this.registerId) return this.onRegistered(msg.address, msg.ttl)
+    if (msg.type === 'error' && msg.id === this.registerId) {
+      this.lastError = `${msg.code}: ${msg.message}`
+      return
+    }
+    const pending = 'id' in msg ? this.pending.get(msg.id) : undefined
+    if (pending === undefined) return
+    this.pending.delete(msg.id)
+    clearTimeout(pending.timer)
+    if (msg.type === 'error') pending.reject(new ShoalError(isErrorCode(msg.code) ? msg.code : ErrorCode.INTERNAL, msg.message))
+    else pending.resolve(msg as TrackerReply)
+  }
+
+  private onRegistered(address: string, ttl: number): void {
+    const first = this.state !== 'registered'
+    this.state = 'registered'
+    this.lastError = undefined
+    this.backoff.reset()
+    if (first) {
+      this.startHeartbeat(ttl)
+      for (const manifest of this.init.manifests()) {
+        this.request({ type: 'publish', manifest }).catch((err) => this.init.log.warn({ tracker: this.url, err: err.message }, 'publish failed'))
+      }
+    }
+    this.init.log.info({ tracker: this.url, address, ttl }, 'registered with tracker')
+    this.emit('registered', { address, ttl })
+  }
+
+  private startHeartbeat(ttl: number): void {
+    clearInterval(this.heartbeat)
+    this.alive = true
+    this.heartbeat = setInterval(() => {
+      // A tracker that stopped answering pings is gone even if the socket looks open.
+      if (!this.alive) return this.ws?.terminate()
+      this.alive = false
+      this.ws?.ping()
+      this.send({ type: 'heartbeat', id: this.newId(), load: Math.min(1, Math.max(0, this.init.load())) })
+    }, this.init.heartbeatMs ?? Math.max(1000, (ttl * 1000) / 3))
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return
+    const wasRegistered = this.state === 'registered'
+    this.teardown(reason || `closed (${code})`)
+    if (this.closing) return
+    if (reason !== '' || this.lastError === undefined) this.lastError = reason || `connection closed (${code})`
+    if (FINAL_CLOSES.has(code)) {
+      this.state = 'stopped'
+      this.init.log.error({ tracker: this.url, code, reason: this.lastError }, 'tracker refused this peer; not reconnecting')
+      this.emit('stopped', this.lastError)
+      return
+    }
+    this.state = 'waiting'
+    const delay = this.backoff.next()
+    this.init.log.info({ tracker: this.url, code, reason: this.lastError, retryMs: delay, wasRegistered }, 'tracker connection lost')
+    this.retryTimer = setTimeout(() => this.connect(), delay)
+    this.emit('down', this.lastError)
+  }
+
+  private teardown(why: string): void {
+    clearInterval(this.heartbeat)
+    clearTimeout(this.haveTimer)
+    this.haveTimer = undefined
+    this.haves.clear()
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer)
+      p.reject(new ShoalError(ErrorCode.NOT_REGISTERED, `tracker connection ended: ${why}`))
+    }
+    this.pending.clear()
+  }
+
+  private flushHaves(): void {
+    this.haveTimer = undefined
+    for (const { content, chunks } of this.haves.values()) {
+      const list = [...chunks]
+      for (let at = 0; at < list.length; at += MAX_CHUNK_LIST) {
+        this.send({ type: 'have', id: this.newId(), content, chunks: list.slice(at, at + MAX_CHUNK_LIST) })
+      }
+    }
+    this.haves.clear()
+  }
+
+  private send(msg: TrackerRequest): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(trackerCodec.encode(msg))
+  }
+
+  private newId(): number {
+    const id = this.nextId
+    this.nextId = this.nextId >= MAX_REQUEST_ID ? 1 : this.nextId + 1
+    return id
+  }
+
+  private unreachable(detail?: string): ShoalError {
+    return new ShoalError(ErrorCode.NOT_FOUND, `cannot reach tracker ${this.url}: ${detail ?? this.lastError ?? 'not connected'}`)
+  }
+}

@@ -1,0 +1,154 @@
+import { once } from 'node:events'
+import t from 'tap'
+import type { Test } from 'tap'
+import { pino } from 'pino'
+import { CloseCode, ErrorCode, trackerCodec } from '@shoal/protocol'
+import type { HeldContent, RegisterMessage } from '@shoal/protocol'
+import { Backoff } from '../src/tracker/backoff.js'
+import { TrackerClient } from '../src/tracker/tracker-client.js'
+import type { TrackerClientInit } from '../src/tracker/tracker-client.js'
+import { fakeTracker } from './fake-tracker.js'
+
+const log = pino({ level: 'silent' })
+const content = new Uint8Array(32).fill(9)
+
+function client(t: Test, url: string, over: Partial<TrackerClientInit> = {}) {
+  const state: { contents: HeldContent[] } = { contents: [{ content, chunkCount: 8, bitfield: Uint8Array.of(0xf0) }] }
+  const c = new TrackerClient({
+    url, peerId: new Uint8Array(16).fill(1), key: new Uint8Array(16).fill(2), port: 7071, token: 'secret',
+    contents: () => state.contents, manifests: () => [], load: () => 0.25,
+    backoff: { initialMs: 20, maxMs: 60 }, requestTimeoutMs: 1000, haveDelayMs: 10, log, ...over,
+  })
+  t.teardown(() => c.close())
+  return { c, state }
+}
+
+const registers = (msgs: { type: string }[]) => msgs.filter((m) => m.type === 'register') as RegisterMessage[]
+
+t.test('backoff: full jitter under a doubling cap, reset on success', async (t) => {
+  const b = new Backoff({ initialMs: 500, maxMs: 30_000, random: () => 0.999999 })
+  t.same([1, 2, 3, 4, 5, 6, 7, 8].map(() => b.next()), [499, 999, 1999, 3999, 7999, 15999, 29999, 29999])
+  b.reset()
+  t.equal(b.next(), 499)
+  const zero = new Backoff({ initialMs: 500, maxMs: 30_000, random: () => 0 })
+  t.equal(zero.next(), 0)
+  t.throws(() => new Backoff({ initialMs: 0, maxMs: 1 }), { code: ErrorCode.INVALID_ARGUMENT })
+  t.throws(() => new Backoff({ initialMs: 10, maxMs: 1 }), { code: ErrorCode.INVALID_ARGUMENT })
+})
+
+t.test('registers full state, coalesces haves, heartbeats with load', async (t) => {
+  const tracker = await fakeTracker(t)
+  const { c } = client(t, tracker.url, { heartbeatMs: 20 })
+  c.start()
+  await c.ready(2000)
+  const [reg] = registers(tracker.received)
+  t.match(reg, { version: 1, port: 7071, token: 'secret', contents: [{ chunkCount: 8 }] })
+  c.have(content, [4])
+  c.have(content, [5, 4])
+  const have = await tracker.waitFor((m) => m.type === 'have')
+  t.match(have, { chunks: [4, 5] })
+  t.match(await tracker.waitFor((m) => m.type === 'heartbeat'), { load: 0.25 })
+  t.equal(tracker.received.filter((m) => m.type === 'have').length, 1)
+})
+
+t.test('reconnects after a drop and re-registers the current state', async (t) => {
+  const tracker = await fakeTracker(t)
+  const { c, state } = client(t, tracker.url)
+  c.start()
+  await once(c, 'registered')
+  state.contents = [...state.contents, { content: new Uint8Array(32).fill(7), chunkCount: 3, bitfield: Uint8Array.of(0) }]
+  const down = once(c, 'down')
+  for (const ws of tracker.sockets) ws.close(CloseCode.GOING_AWAY, 'restarting')
+  t.same(await down, ['restarting'])
+  await once(c, 'registered')
+  const regs = registers(tracker.received)
+  t.equal(regs.length, 2)
+  t.equal(regs[1].contents.length, 2, 'the second register carries the new content')
+})
+
+t.test('keeps retrying while the tracker is away, then registers when it is back', async (t) => {
+  const first = await fakeTracker(t)
+  const { c } = client(t, first.url)
+  c.start()
+  await once(c, 'registered')
+  const port = first.port
+  await first.close()
+  await once(c, 'down')
+  await t.rejects(c.ready(1000), { code: ErrorCode.NOT_FOUND, message: /cannot reach tracker/ }, 'ready fails fast while down')
+  await once(c, 'down')
+  const second = await fakeTracker(t, { port })
+  await once(c, 'registered')
+  t.equal(registers(second.received).length, 1)
+  t.ok(c.registered)
+})
+
+for (const code of [CloseCode.AUTH_FAILED, CloseCode.PEER_ID_TAKEN]) {
+  t.test(`stops for good on close ${code}`, async (t) => {
+    const tracker = await fakeTracker(t, {
+      answer: (msg, ws) => {
+        if (msg.type !== 'register') return undefined
+        ws.send(trackerCodec.encode({ type: 'error', id: msg.id, code: ErrorCode.AUTH, message: 'refused' }))
+        ws.close(code, 'go away')
+        return undefined
+      },
+    })
+    const { c } = client(t, tracker.url)
+    c.start()
+    await t.rejects(c.ready(2000), { message: /go away/ })
+    t.equal(c.state, 'stopped')
+    t.equal(c.lastError, 'go away')
+    c.start()
+    t.equal(c.state, 'stopped', 'start does nothing once stopped')
+    t.equal(registers(tracker.received).length, 1, 'no reconnect')
+  })
+}
+
+t.test('requests get their replies, errors and timeouts', async (t) => {
+  const tracker = await fakeTracker(t, {
+    answer: (msg) => {
+      switch (msg.type) {
+        case 'register': return { type: 'registered', id: msg.id, peerId: msg.peerId, address: '127.0.0.1', ttl: 30 }
+        case 'find': return { type: 'sources', id: msg.id, content: msg.content, peers: [], rarest: [3] }
+        case 'get-manifest': return { type: 'error', id: msg.id, code: ErrorCode.NOT_FOUND, message: 'no such manifest' }
+        default: return undefined
+      }
+    },
+  })
+  const { c } = client(t, tracker.url, { requestTimeoutMs: 100 })
+  await t.rejects(c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0 }), { code: ErrorCode.NOT_REGISTERED })
+  c.start()
+  await c.ready(2000)
+  t.match(await c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0 }), { type: 'sources', rarest: [3] })
+  await t.rejects(c.request({ type: 'get-manifest', content }), { code: ErrorCode.NOT_FOUND, message: 'no such manifest' })
+  await t.rejects(c.request({ type: 'unregister', content }), { code: ErrorCode.INTERNAL, message: /did not answer/ })
+  const hanging = c.request({ type: 'unregister', content })
+  c.close()
+  await t.rejects(hanging, { code: ErrorCode.NOT_REGISTERED })
+})
+
+t.test('publishes manifests after registering and resyncs on demand', async (t) => {
+  const tracker = await fakeTracker(t)
+  const { c } = client(t, tracker.url, { manifests: () => [Uint8Array.of(1, 2, 3)] })
+  c.start()
+  await c.ready(2000)
+  t.match(await tracker.waitFor((m) => m.type === 'publish'), { manifest: Uint8Array.of(1, 2, 3) })
+  c.resync()
+  await tracker.waitFor(() => registers(tracker.received).length === 2)
+  t.equal(tracker.received.filter((m) => m.type === 'publish').length, 1, 'a resync on a live connection does not republish')
+})
+
+t.test('a tracker that stops answering pings is dropped and reconnected', async (t) => {
+  const tracker = await fakeTracker(t, { autoPong: false })
+  const { c } = client(t, tracker.url, { heartbeatMs: 30 })
+  c.start()
+  await once(c, 'registered')
+  await once(c, 'down')
+  await once(c, 'registered')
+  t.ok(registers(tracker.received).length >= 2)
+})
+
+t.test('an unreachable tracker fails ready() with a clear reason', async (t) => {
+  const { c } = client(t, 'ws://127.0.0.1:1')
+  c.start()
+  await t.rejects(c.ready(2000), { code: ErrorCode.NOT_FOUND, message: /cannot reach tracker ws:\/\/127.0.0.1:1: .*ECONNREFUSED/ })
+})
