@@ -11,10 +11,6 @@ export class KeepSmallest<T> {
     this.keys = new Float64Array(capacity)
   }
 
-  get size(): number {
-    return this.length
-  }
-
   offer(key: number, value: T): void {
     if (this.length < this.capacity) {
       this.keys[this.length] = key

@@ -8,12 +8,3 @@ export function intOption(name: string, value: number | undefined, fallback: num
   }
   return v
 }
-
-/** Like intOption for numbers that need not be integers. */
-export function numberOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_VALUE): number {
-  const v = value ?? fallback
-  if (typeof v !== 'number' || !(v >= min && v <= max)) {
-    throw new InvalidArgumentError(name, `must be a number from ${min} to ${max}, got ${String(value)}`)
-  }
-  return v
-}

@@ -156,6 +156,20 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     t.end()
   })
 
+  t.test('holders of none of the 64 listed rarest chunks rank after those that hold one', (t) => {
+    const index = create()
+    index.register(P1, [{ content: A, chunkCount: 70, bitfield: bits(70, range(0, 70)) }])
+    index.register(P2, [{ content: A, chunkCount: 70, bitfield: bits(70, range(65, 70)) }])
+    index.register(P3, [{ content: A, chunkCount: 70, bitfield: bits(70, range(66, 70)) }])
+    index.register(P4, [{ content: A, chunkCount: 70, bitfield: bits(70, [69]) }])
+    const answer = index.find(undefined, A, bits(70, range(0, 69)), 10)
+    t.same(answer.rarest, range(0, 64))
+    const keys = answer.peers.map((p) => Buffer.from(p.peerId).toString('hex'))
+    t.equal(keys[0], P1.key)
+    t.same(keys.slice(1).sort(), [P2.key, P3.key].sort(), 'P4 holds nothing wanted')
+    t.end()
+  })
+
   t.test('find spreads among equals', (t) => {
     const index = create()
     for (let i = 0; i < 6; i++) index.register(testPeer(20 + i), [{ content: A, chunkCount: 1, bitfield: bits(1, [0]) }])

@@ -1,0 +1,81 @@
+import { InvalidArgumentError, MAX_REGISTER_CONTENTS, MAX_TOKEN_BYTES, MAX_TRACKER_FRAME } from '@shoal/protocol'
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import type { TrackerInit } from './index.js'
+import { intOption } from './option-checks.js'
+
+/** Abuse limits; each bounds what one connection can make the tracker spend. */
+export interface TrackerLimits {
+  /** Largest WebSocket message; larger ones close the connection (1009). Default MAX_TRACKER_FRAME (12 MiB). */
+  maxFrame?: number
+  /** Contents one peer may be in. Default 1,000. */
+  maxContentsPerPeer?: number
+  /** Sum of chunk counts over all swarms (bounds availability memory). Default 2^25. */
+  maxIndexedChunks?: number
+  /** Messages per second per connection, on average. Default 1,000. */
+  messageRate?: number
+  /** Messages one connection may send at once beyond the rate. Default 2,000. */
+  messageBurst?: number
+  /** Invalid frames a connection may send before it is closed (4003). Default 64. */
+  invalidBudget?: number
+  /** Unsent reply bytes after which a connection that stays over the limit is closed (4005). Default 8 MiB. */
+  maxBufferedBytes?: number
+  /** Distinct reporters after which a peer is not handed out for that content. Default 3. */
+  banThreshold?: number
+  /** Members examined per group in one find (bounds its cost in large swarms). Default 256. */
+  findScanLimit?: number
+}
+
+export interface TrackerConfig {
+  host: string
+  port: number
+  dataDir: string
+  token: string | undefined
+  trustProxy: boolean
+  ttlMs: number
+  registerTimeoutMs: number
+  sweepIntervalMs: number
+  statsTickMs: number
+  persistIntervalMs: number
+  closeGraceMs: number
+  replicationTarget: number
+  limits: Required<TrackerLimits>
+  logger: Logger
+}
+
+const DAY_MS = 24 * 3600 * 1000
+
+/** Fills in defaults and checks every option, naming the first bad one. */
+export function resolveConfig(init: TrackerInit): TrackerConfig {
+  const limits = init.limits ?? {}
+  if (init.token !== undefined && (typeof init.token !== 'string' || init.token.length === 0 || Buffer.byteLength(init.token) > MAX_TOKEN_BYTES)) {
+    throw new InvalidArgumentError('token', `must be a non-empty string of at most ${MAX_TOKEN_BYTES} bytes`)
+  }
+  if (init.host !== undefined && (typeof init.host !== 'string' || init.host === '')) throw new InvalidArgumentError('host', 'must be a host name or address')
+  return {
+    host: init.host ?? '127.0.0.1',
+    port: intOption('port', init.port, 7070, 0, 65535),
+    dataDir: init.dataDir ?? './shoal-tracker-data',
+    token: init.token,
+    trustProxy: init.trustProxy ?? false,
+    ttlMs: intOption('ttlMs', init.ttlMs, 60_000, 1, DAY_MS),
+    registerTimeoutMs: intOption('registerTimeoutMs', init.registerTimeoutMs, 10_000, 1, DAY_MS),
+    sweepIntervalMs: intOption('sweepIntervalMs', init.sweepIntervalMs, 1000, 1, DAY_MS),
+    statsTickMs: intOption('statsTickMs', init.statsTickMs, 1000, 1, DAY_MS),
+    persistIntervalMs: intOption('persistIntervalMs', init.persistIntervalMs, 10_000, 1, DAY_MS),
+    closeGraceMs: intOption('closeGraceMs', init.closeGraceMs, 1000, 0, DAY_MS),
+    replicationTarget: intOption('replicationTarget', init.replicationTarget, 3, 1, 1000),
+    limits: {
+      maxFrame: intOption('limits.maxFrame', limits.maxFrame, MAX_TRACKER_FRAME, 1024, MAX_TRACKER_FRAME),
+      maxContentsPerPeer: intOption('limits.maxContentsPerPeer', limits.maxContentsPerPeer, 1000, 1, MAX_REGISTER_CONTENTS),
+      maxIndexedChunks: intOption('limits.maxIndexedChunks', limits.maxIndexedChunks, 2 ** 25, 1),
+      messageRate: intOption('limits.messageRate', limits.messageRate, 1000, 1),
+      messageBurst: intOption('limits.messageBurst', limits.messageBurst, 2000, 1),
+      invalidBudget: intOption('limits.invalidBudget', limits.invalidBudget, 64, 1),
+      maxBufferedBytes: intOption('limits.maxBufferedBytes', limits.maxBufferedBytes, 8 * 1024 * 1024, 1024),
+      banThreshold: intOption('limits.banThreshold', limits.banThreshold, 3, 1, 1000),
+      findScanLimit: intOption('limits.findScanLimit', limits.findScanLimit, 256, 1),
+    },
+    logger: init.logger ?? pino({ enabled: false }),
+  }
+}

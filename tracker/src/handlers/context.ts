@@ -1,0 +1,29 @@
+import type { TrackerReply, TrackerRequest } from '@shoal/protocol'
+import type { ChunkIndex } from '../chunk-index.js'
+import type { TrackerConfig } from '../config.js'
+import type { Totals } from '../counters.js'
+import type { PeerSessions } from '../peer-sessions.js'
+import type { Session } from '../session.js'
+import type { TrackerStore } from '../store.js'
+
+/** What every message handler may use. */
+export interface HandlerContext {
+  index: ChunkIndex
+  store: TrackerStore
+  sessions: PeerSessions
+  config: TrackerConfig
+  totals: Totals
+}
+
+/**
+ * Handles one request from a session. Returns the reply (or nothing, for messages that
+ * have none); throws a ShoalError to answer with an error.
+ */
+export type Handler<M extends TrackerRequest> = (
+  ctx: HandlerContext, session: Session, msg: M,
+) => TrackerReply | undefined | Promise<TrackerReply | undefined>
+
+/** The registered peer's key; the dispatcher only calls handlers other than register for registered sessions. */
+export function peerKeyOf(session: Session): string {
+  return (session.peer as { key: string }).key
+}

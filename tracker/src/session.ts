@@ -1,0 +1,66 @@
+import { trackerCodec } from '@shoal/protocol'
+import type { CloseCode, TrackerReply } from '@shoal/protocol'
+import type { WebSocket } from 'ws'
+import type { IndexPeer } from './chunk-index.js'
+import type { TrackerConfig } from './config.js'
+import { TokenBucket } from './token-bucket.js'
+
+/** Bytes of frame that cost one extra rate token, so large frames (publish) cost more. */
+const BYTES_PER_TOKEN = 64 * 1024
+
+/** One peer connection: who it registered as, its liveness and its abuse budgets. */
+export class Session {
+  /** Set once a register succeeded; cleared when the session lets go of its index entry. */
+  peer: IndexPeer | undefined
+  /** The register key that proves ownership of `peer`'s id. */
+  secret: Uint8Array | undefined
+  readonly connectedAt = performance.now()
+  lastSeen = this.connectedAt
+  invalid = 0
+  /** When the send buffer first went over the limit (0: it is not over). */
+  overBufferSince = 0
+  closing = false
+  private readonly messages: TokenBucket
+  /** Rejected messages allowed before a flooding connection is closed. */
+  private readonly strikes: TokenBucket
+
+  constructor(readonly ws: WebSocket, readonly address: string, private readonly config: TrackerConfig) {
+    const { messageRate, messageBurst } = config.limits
+    this.messages = new TokenBucket(messageRate, messageBurst)
+    this.strikes = new TokenBucket(messageRate, messageBurst)
+  }
+
+  /** Takes rate tokens for a frame of `bytes`; false when the connection is over its rate. */
+  admit(bytes: number): boolean {
+    return this.messages.take(1 + Math.floor(bytes / BYTES_PER_TOKEN))
+  }
+
+  /** Counts a rejected message; false once rejections persist at more than twice the rate. */
+  strike(): boolean {
+    return this.strikes.take()
+  }
+
+  send(reply: TrackerReply): void {
+    if (this.closing || this.ws.readyState !== this.ws.OPEN) return
+    this.ws.send(trackerCodec.encode(reply))
+    if (this.overBufferSince === 0 && this.ws.bufferedAmount > this.config.limits.maxBufferedBytes) this.overBufferSince = performance.now()
+  }
+
+  /** Whether the send buffer has stayed over the limit for `forMs`. */
+  isSlowConsumer(now: number, forMs: number): boolean {
+    if (this.overBufferSince === 0) return false
+    if (this.ws.bufferedAmount <= this.config.limits.maxBufferedBytes) {
+      this.overBufferSince = 0
+      return false
+    }
+    return now - this.overBufferSince >= forMs
+  }
+
+  /** Starts a close handshake and cuts the socket if the peer does not answer in time. */
+  close(code: CloseCode, reason: string): void {
+    if (this.closing) return
+    this.closing = true
+    this.ws.close(code, reason)
+    setTimeout(() => this.ws.terminate(), this.config.closeGraceMs).unref()
+  }
+}

@@ -1,0 +1,74 @@
+import type { Server } from 'node:http'
+import { CloseCode } from '@shoal/protocol'
+import { WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
+import { Dispatcher } from './dispatcher.js'
+import type { HandlerContext } from './handlers/index.js'
+import { observedAddress } from './peer-address.js'
+import { Session } from './session.js'
+
+/**
+ * The WebSocket side of the shared HTTP server: one Session per connection, frames to the
+ * dispatcher, and a periodic sweep for register deadlines, expired TTLs and slow consumers.
+ */
+export class SocketServer {
+  private readonly wss: WebSocketServer
+  private readonly dispatcher: Dispatcher
+  private readonly sweepTimer: NodeJS.Timeout
+
+  constructor(server: Server, private readonly ctx: HandlerContext) {
+    const { config } = ctx
+    this.dispatcher = new Dispatcher(ctx)
+    this.wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: config.limits.maxFrame, clientTracking: false })
+    this.wss.on('connection', (ws, req) => this.accept(ws, observedAddress(req, config.trustProxy)))
+    this.wss.on('error', (err) => config.logger.error({ err }, 'websocket server error'))
+    this.sweepTimer = setInterval(() => this.sweep(performance.now()), config.sweepIntervalMs)
+    this.sweepTimer.unref()
+  }
+
+  /** Closes every connection with "going away"; resolves when all are gone (cut after the grace period). */
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer)
+    const { sessions } = this.ctx
+    const gone = [...sessions.all].map((s) => new Promise<void>((resolve) => {
+      if (s.ws.readyState === s.ws.CLOSED) return resolve()
+      s.ws.once('close', () => resolve())
+    }))
+    for (const s of sessions.all) s.close(CloseCode.GOING_AWAY, 'tracker shutting down')
+    await Promise.all(gone)
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+  }
+
+  private accept(ws: WebSocket, address: string): void {
+    const { sessions, totals, config } = this.ctx
+    const session = new Session(ws, address, config)
+    sessions.all.add(session)
+    totals.connections++
+    ws.on('message', (data, isBinary) => this.dispatcher.handle(session, data as Buffer, isBinary))
+    ws.on('close', () => sessions.remove(session))
+    ws.on('error', (err) => config.logger.debug({ err, address }, 'connection error'))
+  }
+
+  private sweep(now: number): void {
+    const { sessions, totals, config } = this.ctx
+    for (const s of sessions.all) {
+      if (s.closing) continue
+      if (s.peer === undefined && now - s.connectedAt >= config.registerTimeoutMs) {
+        totals.registerTimeouts++
+        s.close(CloseCode.REGISTER_TIMEOUT, 'no register in time')
+      } else if (s.peer !== undefined && now - s.lastSeen >= config.ttlMs) {
+        totals.expired++
+        this.drop(s, CloseCode.EXPIRED, 'silent for longer than the ttl')
+      } else if (s.isSlowConsumer(now, config.sweepIntervalMs)) {
+        totals.slowConsumers++
+        this.drop(s, CloseCode.SLOW_CONSUMER, 'replies are not being read')
+      }
+    }
+  }
+
+  /** Removes the peer from the index now, without waiting for the close handshake. */
+  private drop(session: Session, code: CloseCode, reason: string): void {
+    this.ctx.sessions.release(session)
+    session.close(code, reason)
+  }
+}

@@ -1,0 +1,143 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { ChunkIndex, ContentKey, ContentStats } from './chunk-index.js'
+import { resolveConfig } from './config.js'
+import type { TrackerConfig } from './config.js'
+import { emptyTotals, restoreTotals } from './counters.js'
+import type { Totals } from './counters.js'
+import { createHttpApp } from './http-app.js'
+import type { TrackerInit } from './index.js'
+import { MemoryChunkIndex } from './memory-index.js'
+import { createMetrics } from './metrics.js'
+import { PeerSessions } from './peer-sessions.js'
+import { SocketServer } from './socket-server.js'
+import { StatsSampler } from './stats-sampler.js'
+import { TrackerStore } from './store.js'
+import type { StatsSource, TrackerStats } from './tracker-stats.js'
+
+/** A running tracker: the HTTP server shared by the WebSocket endpoint and the HTTP routes. */
+export class Tracker implements StatsSource {
+  readonly index: ChunkIndex
+  readonly config: TrackerConfig
+  private readonly store: TrackerStore
+  private readonly sessions: PeerSessions
+  private readonly totals: Totals = emptyTotals()
+  private readonly server = createServer()
+  private socketServer: SocketServer | undefined
+  private sampler: StatsSampler | undefined
+  private timers: NodeJS.Timeout[] = []
+  private startedAt = 0
+  private closing: Promise<void> | undefined
+
+  constructor(init: TrackerInit = {}) {
+    this.config = resolveConfig(init)
+    this.store = new TrackerStore(this.config.dataDir)
+    const { limits } = this.config
+    this.index = new MemoryChunkIndex({
+      knownChunkCount: (content) => this.store.chunkCountOf(content),
+      maxContentsPerPeer: limits.maxContentsPerPeer,
+      maxIndexedChunks: limits.maxIndexedChunks,
+      replicationTarget: this.config.replicationTarget,
+      banThreshold: limits.banThreshold,
+      findScanLimit: limits.findScanLimit,
+    })
+    this.sessions = new PeerSessions(this.index)
+  }
+
+  /** Opens the store and starts listening; `url` is valid once this resolves. */
+  async listen(): Promise<void> {
+    const { config, store, totals } = this
+    await store.open()
+    try {
+      Object.assign(totals, restoreTotals(await store.loadTotals()))
+      this.server.on('request', createHttpApp(this, createMetrics(this), config.token, config.logger))
+      this.socketServer = new SocketServer(this.server, { index: this.index, store, sessions: this.sessions, config, totals })
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject)
+        this.server.listen(config.port, config.host, () => resolve())
+      })
+    } catch (err) {
+      await this.socketServer?.close()
+      await store.close()
+      throw err
+    }
+    this.startedAt = performance.now()
+    const sampler = new StatsSampler(() => totals.messages, () => this.liveFigures(), config.statsTickMs)
+    this.sampler = sampler
+    this.every(config.statsTickMs, () => sampler.tick())
+    this.every(config.persistIntervalMs, () => this.persistTotals())
+    config.logger.info({ url: this.url, statsUrl: `${this.httpUrl}/stats` }, 'tracker listening')
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port
+  }
+
+  /** The base URL peers are given: ws://host:port. */
+  get url(): string {
+    return `ws://${this.hostForUrl()}:${this.port}`
+  }
+
+  get httpUrl(): string {
+    return `http://${this.hostForUrl()}:${this.port}`
+  }
+
+  stats(): TrackerStats {
+    return {
+      ...this.liveFigures(),
+      messagesPerSecond: this.sampler?.messagesPerSecond() ?? 0,
+      uptimeSeconds: this.startedAt === 0 ? 0 : Math.floor((performance.now() - this.startedAt) / 1000),
+      manifests: this.store.manifestCount,
+      totals: { ...this.totals },
+      history: this.sampler?.samples() ?? [],
+    }
+  }
+
+  /** A content's statistics; a content known only by its manifest shows no peers. */
+  contentStats(content: ContentKey): ContentStats | undefined {
+    const live = this.index.contentStats(content)
+    const chunkCount = this.store.chunkCountOf(content)
+    if (live !== undefined || chunkCount === undefined) return live
+    return { peers: 0, seeders: 0, chunkCount, availability: { min: 0, mean: 0 }, underReplicatedChunks: chunkCount }
+  }
+
+  /** Stops accepting, closes peers with "going away", saves the counters and closes the store. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer)
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    await this.socketServer?.close()
+    this.server.closeAllConnections()
+    await serverClosed
+    await this.persistTotals()
+    await this.store.close()
+    this.config.logger.info('tracker closed')
+  }
+
+  private liveFigures(): { peersOnline: number; contents: number; chunkReplicas: number; connections: number } {
+    const { peersOnline, contents, chunkReplicas } = this.index.stats()
+    return { peersOnline, contents, chunkReplicas, connections: this.sessions.all.size }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms)
+    timer.unref()
+    this.timers.push(timer)
+  }
+
+  private async persistTotals(): Promise<void> {
+    try {
+      await this.store.saveTotals(this.totals)
+    } catch (err) {
+      this.config.logger.error({ err }, 'could not save counters')
+    }
+  }
+
+  private hostForUrl(): string {
+    return this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host
+  }
+}

@@ -1,0 +1,137 @@
+import t from 'tap'
+import { Bitfield, CloseCode, ErrorCode, toHex } from '@shoal/protocol'
+import { createTestTracker } from '../src/testing.js'
+import { TestClient, eventually, randomContent } from './lib/client.js'
+
+const CONTENT = randomContent()
+const held = (chunkCount: number, indices: number[]) => ({ content: CONTENT, chunkCount, bitfield: Bitfield.fromIndices(chunkCount, indices).bytes })
+
+t.test('register, have, find sources', async (t) => {
+  const tracker = await createTestTracker(t)
+  const seeder = await TestClient.connect(tracker.url)
+  const leecher = await TestClient.connect(tracker.url)
+  t.teardown(() => { seeder.ws.terminate(); leecher.ws.terminate() })
+  t.match(await seeder.register([held(16, [0, 1, 2])]), { type: 'registered', address: '127.0.0.1', ttl: 60 })
+  t.same((await leecher.register([held(16, [])])).type, 'registered')
+  seeder.send({ type: 'have', content: CONTENT, chunks: [5, 9] })
+  seeder.send({ type: 'lost', content: CONTENT, chunks: [0] })
+  seeder.send({ type: 'heartbeat', load: 0.5 })
+  const wanted = Bitfield.fromIndices(16, [1, 5, 9, 10]).bytes
+  const answer = await leecher.request({ type: 'find', content: CONTENT, wanted, max: 0 })
+  if (answer.type !== 'sources') return t.fail(`expected sources, got ${answer.type}`)
+  t.equal(answer.peers.length, 1)
+  t.same(answer.peers[0].peerId, seeder.peerId)
+  t.match(answer.peers[0], { host: '127.0.0.1', port: 7000, load: 0.5 })
+  t.same(new Bitfield(16, answer.peers[0].chunks).toArray(), [1, 5, 9])
+  t.same(answer.rarest, [1, 5, 9])
+  const own = await seeder.request({ type: 'find', content: CONTENT, wanted, max: 0 })
+  t.match(own, { type: 'sources', peers: [] }, 'never the asker')
+  t.same(seeder.unclaimed, [], 'have, lost and heartbeat have no reply')
+  t.match(await leecher.request({ type: 'unregister', content: CONTENT }), { type: 'ok' })
+  t.equal(tracker.index.contentStats(toHex(CONTENT))?.peers, 1)
+  t.match(await leecher.request({ type: 'find', content: randomContent(), wanted: new Uint8Array(2), max: 3 }), { type: 'sources', peers: [], rarest: [] }, 'unknown content')
+})
+
+t.test('requests before register are refused; chunk counts must agree', async (t) => {
+  const tracker = await createTestTracker(t)
+  const a = await TestClient.connect(tracker.url)
+  const b = await TestClient.connect(tracker.url)
+  t.teardown(() => { a.ws.terminate(); b.ws.terminate() })
+  const id = a.send({ type: 'have', content: CONTENT, chunks: [1] })
+  t.match(await a.reply(id), { type: 'error', id, code: ErrorCode.NOT_REGISTERED })
+  await a.register([held(8, [1])])
+  t.match(await b.register([held(9, [])]), { type: 'error', code: ErrorCode.BAD_MESSAGE })
+  t.match(await a.request({ type: 'have', content: CONTENT, chunks: [8] }), { type: 'error', code: ErrorCode.OUT_OF_RANGE })
+  t.match(await a.request({ type: 'have', content: randomContent(), chunks: [0] }), { type: 'error', code: ErrorCode.NOT_FOUND })
+  t.match(await a.register([], { peerId: b.peerId }), { type: 'error', code: ErrorCode.BAD_MESSAGE }, 'the peer id stays')
+  t.match(await a.register([held(8, [2, 3])]), { type: 'registered' }, 'a second register resyncs')
+  t.same(tracker.index.availability(toHex(CONTENT)), [0, 0, 1, 1, 0, 0, 0, 0])
+})
+
+t.test('a closed connection leaves the index at once', async (t) => {
+  const tracker = await createTestTracker(t)
+  const a = await TestClient.connect(tracker.url)
+  await a.register([held(4, [0, 1, 2, 3])])
+  t.equal(tracker.stats().peersOnline, 1)
+  await a.close()
+  t.ok(await eventually(() => tracker.stats().peersOnline === 0), 'dropped')
+  t.equal(tracker.index.contentStats(toHex(CONTENT)), undefined)
+  t.equal(tracker.stats().connections, 0)
+})
+
+t.test('a silent peer expires after the ttl; a heartbeating one stays', async (t) => {
+  const tracker = await createTestTracker(t, { ttlMs: 300, sweepIntervalMs: 25 })
+  const silent = await TestClient.connect(tracker.url)
+  const alive = await TestClient.connect(tracker.url)
+  t.teardown(() => alive.ws.terminate())
+  t.match(await silent.register([held(4, [0])]), { ttl: 1 }, 'told at least one second')
+  await alive.register([held(4, [1])])
+  const beats = setInterval(() => alive.send({ type: 'heartbeat', load: 0 }), 50)
+  t.teardown(() => clearInterval(beats))
+  const started = performance.now()
+  t.same(await silent.closed, { code: CloseCode.EXPIRED, reason: 'silent for longer than the ttl' })
+  t.ok(performance.now() - started >= 250, 'not before the ttl')
+  t.same(tracker.index.availability(toHex(CONTENT)), [0, 1, 0, 0])
+  t.equal(tracker.stats().totals.expired, 1)
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.equal(alive.ws.readyState, alive.ws.OPEN, 'heartbeats keep a peer alive past the ttl')
+})
+
+t.test('a connection that does not register in time is closed', async (t) => {
+  const tracker = await createTestTracker(t, { registerTimeoutMs: 150, sweepIntervalMs: 25 })
+  const idle = await TestClient.connect(tracker.url)
+  t.equal((await idle.closed).code, CloseCode.REGISTER_TIMEOUT)
+  t.equal(tracker.stats().totals.registerTimeouts, 1)
+})
+
+t.test('the same peer id: same key replaces, a different key is refused', async (t) => {
+  const tracker = await createTestTracker(t)
+  const first = await TestClient.connect(tracker.url)
+  await first.register([held(4, [0])])
+  const again = await TestClient.connect(tracker.url)
+  t.teardown(() => again.ws.terminate())
+  Object.assign(again, { peerId: first.peerId, key: first.key })
+  t.match(await again.register([held(4, [3])]), { type: 'registered' })
+  t.equal((await first.closed).code, CloseCode.REPLACED)
+  t.same(tracker.index.availability(toHex(CONTENT)), [0, 0, 0, 1], 'the entry is the newer connection’s')
+  t.equal(tracker.stats().peersOnline, 1)
+
+  const thief = await TestClient.connect(tracker.url)
+  Object.assign(thief, { peerId: first.peerId })
+  t.match(await thief.register([held(4, [0, 1, 2])]), { type: 'error', code: ErrorCode.AUTH })
+  t.equal((await thief.closed).code, CloseCode.PEER_ID_TAKEN)
+  t.same(tracker.index.availability(toHex(CONTENT)), [0, 0, 0, 1], 'unchanged')
+
+  await again.close()
+  t.ok(await eventually(() => tracker.stats().peersOnline === 0))
+  const later = await TestClient.connect(tracker.url)
+  t.teardown(() => later.ws.terminate())
+  Object.assign(later, { peerId: first.peerId })
+  t.match(await later.register([]), { type: 'registered' }, 'a free id takes any key')
+})
+
+t.test('reports from distinct peers stop a peer from being handed out', async (t) => {
+  const tracker = await createTestTracker(t, { limits: { banThreshold: 2 } })
+  const clients = await Promise.all([0, 1, 2, 3].map(() => TestClient.connect(tracker.url)))
+  t.teardown(() => clients.forEach((c) => c.ws.terminate()))
+  const [bad, r1, r2, asker] = clients
+  for (const c of clients) await c.register([held(2, c === asker ? [] : [0, 1])])
+  const find = async () => {
+    const answer = await asker.request({ type: 'find', content: CONTENT, wanted: Bitfield.full(2).bytes, max: 10 })
+    return answer.type === 'sources' ? answer.peers.map((p) => toHex(p.peerId)) : []
+  }
+  t.ok((await find()).includes(toHex(bad.peerId)))
+  for (const r of [r1, r1, r2]) t.match(await r.request({ type: 'report', content: CONTENT, peerId: bad.peerId, reason: 'hash mismatch' }), { type: 'ok' })
+  t.same((await find()).sort(), [toHex(r1.peerId), toHex(r2.peerId)].sort())
+})
+
+t.test('behind a trusted proxy the address comes from X-Forwarded-For', async (t) => {
+  const proxied = await createTestTracker(t, { trustProxy: true })
+  const direct = await createTestTracker(t)
+  const headers = { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' }
+  const viaProxy = await TestClient.connect(proxied.url, { headers })
+  const spoofing = await TestClient.connect(direct.url, { headers })
+  t.teardown(() => { viaProxy.ws.terminate(); spoofing.ws.terminate() })
+  t.match(await viaProxy.register(), { address: '198.51.100.7' }, 'the entry the proxy appended')
+  t.match(await spoofing.register(), { address: '127.0.0.1' }, 'ignored unless trusted')
+})

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { Ring } from '../src/ring.js'
+import { StatsSampler } from '../src/stats-sampler.js'
+import { TokenBucket } from '../src/token-bucket.js'
+import { peekRequestId } from '../src/request-id.js'
+import { trackerCodec } from '@shoal/protocol'
+
+t.test('a ring keeps the newest entries, oldest first', (t) => {
+  const ring = new Ring<number>(3)
+  t.same(ring.toArray(), [])
+  for (let i = 1; i <= 5; i++) ring.push(i)
+  t.same(ring.toArray(), [3, 4, 5])
+  t.equal(ring.length, 3)
+  t.end()
+})
+
+t.test('the sampler gives a one-minute rate and an hour of per-minute samples', (t) => {
+  let total = 1000
+  const figures = { peersOnline: 1, contents: 2, chunkReplicas: 3, connections: 4 }
+  const sampler = new StatsSampler(() => total, () => figures, 1000)
+  t.equal(sampler.messagesPerSecond(), 0)
+  for (let s = 0; s < 30; s++) {
+    total += 100
+    sampler.tick()
+  }
+  t.equal(sampler.messagesPerSecond(), 100, 'since start when younger than a minute')
+  for (let s = 0; s < 60; s++) {
+    total += 10
+    sampler.tick()
+  }
+  t.equal(sampler.messagesPerSecond(), 10, 'only the last minute counts')
+  t.equal(sampler.samples().length, 1)
+  t.match(sampler.samples()[0], { ...figures, messagesPerSecond: (30 * 100 + 30 * 10) / 60 }, 'sampled at tick 60')
+  for (let s = 0; s < 60 * 70; s++) sampler.tick()
+  t.equal(sampler.samples().length, 60, 'an hour at most')
+  t.end()
+})
+
+t.test('a token bucket allows the burst, then the rate', (t) => {
+  let now = 0
+  const bucket = new TokenBucket(10, 5, () => now)
+  let taken = 0
+  while (bucket.take()) taken++
+  t.equal(taken, 5)
+  now += 300
+  t.ok(bucket.take(3))
+  t.notOk(bucket.take(1))
+  now += 10_000
+  t.ok(bucket.take(5))
+  t.notOk(bucket.take(1), 'never more than the burst')
+  t.end()
+})
+
+t.test('the request id shows even in frames the codec refuses', (t) => {
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 5 })), 5)
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 300 })), 300)
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 70_000 })), 70_000)
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 200 })), 200)
+  t.equal(peekRequestId(Uint8Array.of(0xdc, 0x00, 0x02, 0x08, 0x07)), 7, 'array16 header')
+  for (const junk of [[], [0x91, 0x08], [0x92, 0xff, 0x01], [0x92, 0x08, 0xa1], [0x92, 0x08, 0xcd, 0x01], [0xc0]]) {
+    t.equal(peekRequestId(Uint8Array.from(junk)), 0, `junk ${junk}`)
+  }
+  t.end()
+})
