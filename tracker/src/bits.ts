@@ -7,10 +7,10 @@ export interface AlignedBits {
   words: Uint32Array
 }
 
-export function alignedBits(byteLength: number, from?: Uint8Array): AlignedBits {
+export function alignedBits(byteLength: number, from: Uint8Array): AlignedBits {
   const words = new Uint32Array((byteLength + 3) >>> 2)
   const bytes = new Uint8Array(words.buffer, 0, byteLength)
-  if (from !== undefined) bytes.set(from)
+  bytes.set(from)
   return { bytes, words }
 }
 

@@ -75,8 +75,9 @@ export interface ChunkIndexOptions {
 export interface ChunkIndex {
   /** Replaces everything `peer` holds with `holdings` (a full resync when it is known already). */
   register(peer: IndexPeer, holdings: readonly IndexHolding[]): void
-  /** Adds chunks; joins the content first when the peer is not in it and its chunk count is known. */
+  /** Adds chunks of a content the peer registered (else ERR_NOT_FOUND). */
   have(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void
+  /** Removes chunks of a content the peer registered (else ERR_NOT_FOUND). */
   lost(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void
   unregister(peer: PeerKey, content: ContentKey): void
   /** Removes the peer and all its entries; false when it was not there. */

@@ -39,21 +39,13 @@ export class MemoryChunkIndex implements ChunkIndex {
   }
 
   have(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
-    const record = this.peerRecord(peer)
-    let member = record.swarms.get(content)
-    const chunkCount = member?.held.size ?? this.chunkCountFor(content)
-    if (chunkCount === undefined) throw new ShoalError(ErrorCode.NOT_FOUND, 'unknown content: register it with its chunk count first')
-    checkChunks(chunks, chunkCount)
-    if (member === undefined) {
-      this.checkRoom(record.swarms.size, [content], [chunkCount])
-      member = this.join(record, content, chunkCount)
-    }
+    const member = this.memberOf(peer, content)
+    checkChunks(chunks, member.held.size)
     ;(this.swarms.get(content) as Swarm).add(member, chunks)
   }
 
   lost(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
-    const member = this.peerRecord(peer).swarms.get(content)
-    if (member === undefined) return
+    const member = this.memberOf(peer, content)
     checkChunks(chunks, member.held.size)
     ;(this.swarms.get(content) as Swarm).remove(member, chunks)
   }
@@ -127,60 +119,54 @@ export class MemoryChunkIndex implements ChunkIndex {
     return swarm === undefined ? [] : swarm.groups.flatMap((group) => group.map((m) => m.peer.key))
   }
 
+  private memberOf(peer: PeerKey, content: ContentKey): Member {
+    const member = this.peerRecord(peer).swarms.get(content)
+    if (member === undefined) throw new ShoalError(ErrorCode.NOT_FOUND, 'this peer has not registered that content')
+    return member
+  }
+
   private peerRecord(peer: PeerKey): PeerRecord {
     const record = this.peers.get(peer)
     if (record === undefined) throw new ShoalError(ErrorCode.NOT_REGISTERED, 'peer is not registered')
     return record
   }
 
-  /** A content's chunk count: its swarm's (unless `leaving` is that swarm's sole member), else its manifest's. */
-  private chunkCountFor(content: ContentKey, leaving?: PeerKey): number | undefined {
-    const swarm = this.swarms.get(content)
-    const soleMember = swarm?.size === 1 && leaving !== undefined && this.peers.get(leaving)?.swarms.has(content) === true
-    return swarm !== undefined && !soleMember ? swarm.chunkCount : this.knownChunkCount(content)
-  }
-
-  /** Every check of a register, before anything changes. */
+  /**
+   * Every check of a register, before anything changes. The peer's current entries are
+   * about to be replaced, so swarms it is the sole member of do not constrain it.
+   */
   private checkHoldings(peer: PeerKey, holdings: readonly IndexHolding[]): void {
+    const previous = this.peers.get(peer)
+    const survives = (swarm: Swarm | undefined, content: ContentKey): swarm is Swarm =>
+      swarm !== undefined && !(swarm.size === 1 && previous?.swarms.has(content) === true)
     const seen = new Set<ContentKey>()
+    let added = 0
     for (const h of holdings) {
       if (seen.has(h.content)) throw new BadMessageError(`content ${h.content} is listed twice`)
       seen.add(h.content)
-      for (const expected of [this.chunkCountFor(h.content, peer), this.knownChunkCount(h.content)]) {
+      const swarm = this.swarms.get(h.content)
+      for (const expected of [survives(swarm, h.content) ? swarm.chunkCount : undefined, this.knownChunkCount(h.content)]) {
         if (expected !== undefined && expected !== h.chunkCount) {
           throw new BadMessageError(`content ${h.content} has ${expected} chunks, not ${h.chunkCount}`)
         }
       }
       Bitfield.check(h.chunkCount, h.bitfield)
+      if (!survives(swarm, h.content)) added += h.chunkCount
     }
-    this.checkRoom(0, holdings.map((h) => h.content), holdings.map((h) => h.chunkCount), this.peers.get(peer))
-  }
-
-  /**
-   * Joining `contents` on top of `kept` ones must keep the peer within its content limit and
-   * the index within its chunk budget (new swarms only; swarms whose sole member is
-   * `leaving` are freed first).
-   */
-  private checkRoom(kept: number, contents: readonly ContentKey[], chunkCounts: readonly number[], leaving?: PeerRecord): void {
-    if (kept + contents.length > this.maxContentsPerPeer) {
+    if (holdings.length > this.maxContentsPerPeer) {
       throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, `a peer may be in at most ${this.maxContentsPerPeer} contents`)
     }
     let freed = 0
-    for (const [content] of leaving?.swarms ?? []) {
+    for (const [content] of previous?.swarms ?? []) {
       const swarm = this.swarms.get(content) as Swarm
       if (swarm.size === 1) freed += swarm.chunkCount
-    }
-    let added = 0
-    for (let i = 0; i < contents.length; i++) {
-      const swarm = this.swarms.get(contents[i])
-      if (swarm === undefined || (swarm.size === 1 && leaving?.swarms.has(contents[i]))) added += chunkCounts[i]
     }
     if (this.indexedChunks - freed + added > this.maxIndexedChunks) {
       throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'the tracker indexes no more contents for now')
     }
   }
 
-  private join(record: PeerRecord, content: ContentKey, chunkCount: number, bitfield?: Uint8Array): Member {
+  private join(record: PeerRecord, content: ContentKey, chunkCount: number, bitfield: Uint8Array): Member {
     let swarm = this.swarms.get(content)
     if (swarm === undefined) {
       swarm = new Swarm(chunkCount, this.policy, this.totals)

@@ -61,7 +61,7 @@ export class Swarm {
   }
 
   /** Adds a member holding `wire` (already checked against chunkCount). */
-  join(peer: PeerRecord, wire?: Uint8Array): Member {
+  join(peer: PeerRecord, wire: Uint8Array): Member {
     const { bytes, words } = alignedBits(this.byteLength, wire)
     const held = new Bitfield(this.chunkCount, bytes)
     const member: Member = { peer, held, words, group: EMPTY, slot: 0, banned: this.isBanned(peer.key) }

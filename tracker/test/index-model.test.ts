@@ -86,8 +86,10 @@ function randomHoldings(rand: () => number): IndexHolding[] {
 function step(t: Checker, w: World): void {
   const { rand } = w
   const peer = pick(rand, PEERS)
-  const ci = Math.floor(rand() * CONTENTS.length)
-  const content = CONTENTS[ci]
+  // Mostly a content this peer registered, so updates land; sometimes any.
+  const own = [...(w.ref.peers.get(peer.key)?.contents.keys() ?? [])]
+  const content = own.length > 0 && rand() < 0.85 ? pick(rand, own) : pick(rand, CONTENTS)
+  const ci = CONTENTS.indexOf(content)
   const r = rand()
   if (r < 0.15) {
     const holdings = randomHoldings(rand)

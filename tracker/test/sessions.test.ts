@@ -42,7 +42,7 @@ t.test('requests before register are refused; chunk counts must agree', async (t
   await a.register([held(8, [1])])
   t.match(await b.register([held(9, [])]), { type: 'error', code: ErrorCode.BAD_MESSAGE })
   t.match(await a.request({ type: 'have', content: CONTENT, chunks: [8] }), { type: 'error', code: ErrorCode.OUT_OF_RANGE })
-  t.match(await a.request({ type: 'have', content: randomContent(), chunks: [0] }), { type: 'error', code: ErrorCode.NOT_FOUND })
+  t.match(await a.request({ type: 'have', content: randomContent(), chunks: [0] }), { type: 'error', code: ErrorCode.NOT_FOUND }, 'not a content it registered')
   t.match(await a.register([], { peerId: b.peerId }), { type: 'error', code: ErrorCode.BAD_MESSAGE }, 'the peer id stays')
   t.match(await a.register([held(8, [2, 3])]), { type: 'registered' }, 'a second register resyncs')
   t.same(tracker.index.availability(toHex(CONTENT)), [0, 0, 1, 1, 0, 0, 0, 0])

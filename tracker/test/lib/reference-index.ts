@@ -47,26 +47,12 @@ export class ReferenceIndex {
   }
 
   have(key: PeerKey, content: ContentKey, chunks: readonly number[]): void {
-    const p = this.peer(key)
-    let bits = p.contents.get(content)
-    const chunkCount = bits?.length ?? this.chunkCountOf(content) ?? this.limits.knownChunkCount(content)
-    if (chunkCount === undefined) throw new ShoalError(ErrorCode.NOT_FOUND, 'unknown')
-    if (chunks.some((c) => c >= chunkCount)) throw new ShoalError(ErrorCode.OUT_OF_RANGE, 'range')
-    if (bits === undefined) {
-      if (p.contents.size + 1 > this.limits.maxContentsPerPeer) throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'contents')
-      if (this.chunkCountOf(content) === undefined && indexedChunks(this.peers) + chunkCount > this.limits.maxIndexedChunks) {
-        throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'chunks')
-      }
-      bits = new Array<boolean>(chunkCount).fill(false)
-      p.contents.set(content, bits)
-    }
+    const bits = this.bitsOf(key, content, chunks)
     for (const c of chunks) bits[c] = true
   }
 
   lost(key: PeerKey, content: ContentKey, chunks: readonly number[]): void {
-    const bits = this.peer(key).contents.get(content)
-    if (bits === undefined) return
-    if (chunks.some((c) => c >= bits.length)) throw new ShoalError(ErrorCode.OUT_OF_RANGE, 'range')
+    const bits = this.bitsOf(key, content, chunks)
     for (const c of chunks) bits[c] = false
   }
 
@@ -159,6 +145,14 @@ export class ReferenceIndex {
       .flatMap((w, i) => (w && avail[i] > 0 ? [i] : []))
       .sort((a, b) => avail[a] - avail[b] || a - b)
       .slice(0, limit)
+  }
+
+  /** A registered content's bits, after checking `chunks` would fit. */
+  private bitsOf(key: PeerKey, content: ContentKey, chunks: readonly number[]): boolean[] {
+    const bits = this.peer(key).contents.get(content)
+    if (bits === undefined) throw new ShoalError(ErrorCode.NOT_FOUND, 'not registered')
+    if (chunks.some((c) => c >= bits.length)) throw new ShoalError(ErrorCode.OUT_OF_RANGE, 'range')
+    return bits
   }
 
   private peer(key: PeerKey): RefPeer {
