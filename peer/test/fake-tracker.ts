@@ -1,8 +1,8 @@
 import { once } from 'node:events'
 import { WebSocketServer } from 'ws'
 import type WebSocket from 'ws'
-import { trackerCodec } from '@shoal/protocol'
-import type { TrackerMessage, TrackerReply } from '@shoal/protocol'
+import { Bitfield, contentIdOf, toHex, trackerCodec } from '@shoal/protocol'
+import type { ReportMessage, TrackerMessage, TrackerReply } from '@shoal/protocol'
 import type { Test } from 'tap'
 
 export interface FakeTrackerOptions {
@@ -65,4 +65,55 @@ export async function fakeTracker(t: Test, options: FakeTrackerOptions = {}) {
       }
     },
   }
+}
+
+interface SwarmPeer {
+  peerId: Uint8Array
+  port: number
+  contents: Map<string, Bitfield>
+}
+
+/**
+ * Answers for a fake tracker that keeps a real (if naive) swarm index: registrations,
+ * published manifests, haves, and `find` over them. Enough to run peers against in-process.
+ */
+export function swarmAnswers() {
+  const peers = new Map<WebSocket, SwarmPeer>()
+  const manifests = new Map<string, Uint8Array>()
+  const reports: ReportMessage[] = []
+  const answer = (msg: TrackerMessage, ws: WebSocket): TrackerReply | undefined => {
+    switch (msg.type) {
+      case 'register': {
+        const contents = new Map(msg.contents.map((c) => [toHex(c.content), Bitfield.fromWire(c.chunkCount, c.bitfield)]))
+        peers.set(ws, { peerId: msg.peerId, port: msg.port, contents })
+        ws.once('close', () => peers.delete(ws))
+        return { type: 'registered', id: msg.id, peerId: msg.peerId, address: '127.0.0.1', ttl: 30 }
+      }
+      case 'publish':
+        manifests.set(toHex(contentIdOf(msg.manifest)), msg.manifest)
+        return { type: 'ok', id: msg.id }
+      case 'get-manifest': {
+        const manifest = manifests.get(toHex(msg.content))
+        if (manifest === undefined) return { type: 'error', id: msg.id, code: 'ERR_NOT_FOUND', message: 'unknown content' }
+        return { type: 'manifest', id: msg.id, content: msg.content, manifest }
+      }
+      case 'have':
+        for (const c of msg.chunks) peers.get(ws)?.contents.get(toHex(msg.content))?.set(c)
+        return undefined
+      case 'find': {
+        const key = toHex(msg.content)
+        const sources = [...peers].filter(([other, p]) => other !== ws && (p.contents.get(key)?.count ?? 0) > 0)
+          .map(([, p]) => ({ peerId: p.peerId, host: '127.0.0.1', port: p.port, chunks: p.contents.get(key)!.bytes, load: 0 }))
+        return { type: 'sources', id: msg.id, content: msg.content, peers: sources, rarest: [] }
+      }
+      case 'report':
+        reports.push(msg)
+        return { type: 'ok', id: msg.id }
+      case 'unregister':
+        return { type: 'ok', id: msg.id }
+      default:
+        return undefined
+    }
+  }
+  return { answer, peers, manifests, reports }
 }

@@ -30,8 +30,11 @@ export class FileSet {
   async create(exclusive: boolean): Promise<void> {
     for (let f = 0; f < this.layout.fileCount; f++) {
       const path = this.layout.pathOf(f)
+      const fail = (err: unknown, reason = fsReason(err)) => new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot create ${path}: ${reason}`, { cause: err })
+      await mkdir(dirname(path), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        throw fail(err, err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a parent is not a folder' : undefined)
+      })
       try {
-        await mkdir(dirname(path), { recursive: true })
         const fh = await open(path, exclusive ? 'wx' : 'a')
         try {
           const size = this.layout.manifest.files[f].size
@@ -40,7 +43,7 @@ export class FileSet {
           await fh.close()
         }
       } catch (err) {
-        throw new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot create ${path}: ${fsReason(err)}`, { cause: err })
+        throw fail(err)
       }
     }
   }

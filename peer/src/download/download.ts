@@ -1,0 +1,378 @@
+import { Bitfield, chunkRange, ErrorCode, errorCodeOf, fromHex, toHex } from '@shoal/protocol'
+import type { SourcesMessage } from '@shoal/protocol'
+import type { LimitFunction } from 'p-limit'
+import type { Logger } from 'pino'
+import { RateMeter } from '../rate/rate-meter.js'
+import type { TokenBucket } from '../rate/token-bucket.js'
+import type { ChunkStore, ContentRecord } from '../store/chunk-store.js'
+import type { TrackerPool } from '../tracker/tracker-pool.js'
+import { WireClient } from '../wire/wire-client.js'
+import type { SentRequest } from '../wire/wire-client.js'
+import { Scheduler } from './scheduler.js'
+import type { ChunkRequest } from './scheduler.js'
+
+export interface DownloadOptions {
+  perPeerInflight: number
+  requestTimeoutMs: number
+  connectTimeoutMs: number
+  banAfter: number
+  maxPeers: number
+  findIntervalMs: number
+  maxInvalid: number
+}
+
+export interface DownloadInit {
+  record: ContentRecord
+  store: ChunkStore
+  peerId: Uint8Array
+  trackers: TrackerPool
+  /** Bounds requests in flight across every download of the daemon. */
+  limit: LimitFunction
+  /** The daemon's download rate limit. */
+  bucket: TokenBucket
+  options: DownloadOptions
+  log: Logger
+  onVerified: (chunk: number) => void
+  onDone: () => void
+  onFailed: (err: Error) => void
+}
+
+/** Where a source listens, and when to try it again after a failed connect. */
+interface Source {
+  host: string
+  port: number
+  retryAt: number
+  failures: number
+}
+
+interface Connection {
+  key: string
+  client: WireClient
+  address: string
+  chunks: number
+  bytes: number
+}
+
+interface Outstanding {
+  conn: Connection
+  req: SentRequest
+  release: () => void
+}
+
+export interface SourceStatus {
+  peerId: string
+  address: string
+  /** Verified chunks received from it in this run. */
+  chunks: number
+  /** Bytes received from it, verified or not. */
+  bytes: number
+  connected: boolean
+}
+
+/** A request is retried at a source that failed no sooner than this, doubling per failure. */
+const RETRY_BASE_MS = 1000
+const RETRY_MAX_MS = 30_000
+
+/**
+ * One content being fetched: asks the trackers for sources, keeps wire connections to
+ * them, lets the scheduler pick requests, verifies and stores every piece, and reports
+ * each verified chunk at once so this peer serves it while still downloading. Sources
+ * already known keep being used while no tracker is reachable.
+ */
+export class Download {
+  readonly meter = new RateMeter()
+  /** Verified chunks fetched in this run. */
+  fetched = 0
+  /** Pieces received that were no longer needed (endgame duplicates, late copies). */
+  wasted = 0
+  private readonly scheduler: Scheduler
+  private readonly content: Uint8Array
+  private readonly known = new Map<string, Source>()
+  private readonly connections = new Map<string, Connection>()
+  /** Every connection of this run, for per-source totals. */
+  private readonly seen = new Map<string, Connection>()
+  private readonly connecting = new Set<string>()
+  private readonly outstanding = new Map<string, Outstanding>()
+  private readonly self: string
+  private tick: NodeJS.Timeout | undefined
+  private findTimer: NodeJS.Timeout | undefined
+  private lastFind = 0
+  private stopped = false
+  private pumping = false
+  private pumpAgain = false
+  private readonly halt = new AbortController()
+
+  constructor(private readonly init: DownloadInit) {
+    const { record, options } = init
+    this.content = fromHex(record.id, 32)!
+    this.self = toHex(init.peerId)
+    this.scheduler = new Scheduler({
+      chunkCount: record.have.size, have: record.have, perPeerInflight: options.perPeerInflight,
+      requestTimeoutMs: options.requestTimeoutMs, banAfter: options.banAfter, endgameDuplicates: 1, resortMs: 50,
+    })
+  }
+
+  get complete(): boolean {
+    return this.scheduler.complete
+  }
+
+  start(): void {
+    if (this.finishIfComplete()) return
+    this.tick = setInterval(() => this.onTick(), Math.min(500, Math.max(20, this.init.options.requestTimeoutMs / 4)))
+    void this.find()
+  }
+
+  /** A tracker (re)registered: ask it for sources now. */
+  trackerUp(): void {
+    if (!this.stopped) void this.find()
+  }
+
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.halt.abort()
+    clearInterval(this.tick)
+    clearTimeout(this.findTimer)
+    for (const o of this.outstanding.values()) o.release()
+    this.outstanding.clear()
+    for (const c of this.connections.values()) c.client.close()
+    this.connections.clear()
+  }
+
+  get peers(): number {
+    return this.connections.size
+  }
+
+  /** Every source of this run, connected or not. */
+  sources(): SourceStatus[] {
+    return [...this.seen.values()].map(({ key, address, chunks, bytes }) => ({
+      peerId: key, address, chunks, bytes, connected: this.connections.get(key) !== undefined,
+    }))
+  }
+
+  banned(): string[] {
+    return [...this.known.keys()].filter((k) => this.scheduler.isBanned(k))
+  }
+
+  private async find(): Promise<void> {
+    if (this.stopped) return
+    clearTimeout(this.findTimer)
+    this.lastFind = Date.now()
+    const wanted = Bitfield.full(this.init.record.have.size).andNot(this.init.record.have)
+    const clients = this.init.trackers.registered(this.init.record.trackers)
+    const replies = await Promise.allSettled(clients.map((c) => c.request({ type: 'find', content: this.content, wanted: wanted.bytes, max: 0 })))
+    if (this.stopped) return
+    for (const r of replies) {
+      if (r.status === 'rejected') {
+        this.init.log.debug({ content: this.init.record.id, err: (r.reason as Error).message }, 'find failed')
+        continue
+      }
+      const sources = r.value as SourcesMessage
+      if (sources.rarest.length > 0) this.scheduler.hintRarest(sources.rarest)
+      for (const p of sources.peers) this.learn(toHex(p.peerId), p.host, p.port)
+    }
+    this.connectMore()
+    this.findTimer = setTimeout(() => void this.find(), this.init.options.findIntervalMs)
+  }
+
+  private learn(key: string, host: string, port: number): void {
+    if (key === this.self) return
+    const known = this.known.get(key)
+    if (known === undefined) this.known.set(key, { host, port, retryAt: 0, failures: 0 })
+    else Object.assign(known, { host, port })
+  }
+
+  private connectMore(): void {
+    const now = Date.now()
+    for (const [key, source] of this.known) {
+      if (this.connections.size + this.connecting.size >= this.init.options.maxPeers) return
+      if (this.connections.has(key) || this.connecting.has(key) || this.scheduler.isBanned(key) || source.retryAt > now) continue
+      void this.connect(key, source)
+    }
+  }
+
+  private async connect(key: string, source: Source): Promise<void> {
+    this.connecting.add(key)
+    let client: WireClient
+    try {
+      client = await WireClient.connect({
+        host: source.host, port: source.port, peerId: this.init.peerId, content: this.content,
+        chunkCount: this.init.record.have.size, timeoutMs: this.init.options.connectTimeoutMs, maxInvalid: this.init.options.maxInvalid,
+      })
+    } catch (err) {
+      this.retryLater(source)
+      this.init.log.debug({ content: this.init.record.id, peer: key, err: (err as Error).message }, 'could not connect to source')
+      return
+    } finally {
+      this.connecting.delete(key)
+    }
+    // The address may now belong to another peer id; trust what the handshake says.
+    const actual = client.remotePeerId
+    if (this.stopped || actual === this.self || this.connections.has(actual) || !this.scheduler.addPeer(actual, client.bitfield, Date.now())) {
+      client.close()
+      return
+    }
+    source.failures = 0
+    this.attach({ key: actual, client, address: `${source.host}:${source.port}`, chunks: 0, bytes: 0 })
+  }
+
+  private attach(conn: Connection): void {
+    const { key, client } = conn
+    this.connections.set(key, conn)
+    const before = this.seen.get(key)
+    if (before !== undefined) Object.assign(conn, { chunks: before.chunks, bytes: before.bytes })
+    this.seen.set(key, conn)
+    client.on('have', (chunks) => {
+      this.scheduler.peerHas(key, chunks)
+      this.pump()
+    })
+    client.on('piece', (req, data) => void this.onPiece(conn, req, data))
+    client.on('bad', (req) => {
+      this.finish(key, req.chunk)
+      this.onBadData(conn, req.chunk)
+    })
+    client.on('busy', (req, retryMs) => {
+      this.finish(key, req.chunk)
+      this.scheduler.busy(key, req.chunk, Date.now(), retryMs)
+    })
+    client.on('rejected', (req, code) => {
+      this.finish(key, req.chunk)
+      this.scheduler.failed(key, req.chunk, code === ErrorCode.NOT_FOUND ? 'not-held' : 'lost')
+      this.pump()
+    })
+    client.on('activity', () => this.scheduler.heard(key, Date.now()))
+    client.on('close', () => this.onClose(conn))
+    this.pump()
+  }
+
+  private onClose(conn: Connection): void {
+    if (this.connections.get(conn.key) !== conn) return
+    this.connections.delete(conn.key)
+    for (const [k, o] of this.outstanding) {
+      if (o.conn !== conn) continue
+      o.release()
+      this.outstanding.delete(k)
+    }
+    this.scheduler.removePeer(conn.key)
+    const source = this.known.get(conn.key)
+    if (source !== undefined) this.retryLater(source)
+    if (this.stopped) return
+    if (this.connections.size === 0 && Date.now() - this.lastFind > RETRY_BASE_MS) void this.find()
+    this.pump()
+  }
+
+  /** Sends what the scheduler picks, within the global in-flight bound and the download limit. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true
+      return
+    }
+    this.pumping = true
+    void this.pumpLoop().finally(() => {
+      this.pumping = false
+    })
+  }
+
+  private async pumpLoop(): Promise<void> {
+    const { limit, bucket, record } = this.init
+    do {
+      this.pumpAgain = false
+      while (!this.stopped && !this.scheduler.complete) {
+        const budget = limit.concurrency - limit.activeCount - limit.pendingCount
+        if (budget <= 0) break
+        // Under a download limit, each request first waits for its bytes' worth of tokens.
+        if (bucket.limit > 0 && !(await bucket.take(record.manifest.chunkSize, this.halt.signal).then(() => true, () => false))) return
+        const picked = this.scheduler.plan(Date.now(), bucket.limit > 0 ? 1 : budget)
+        for (const r of picked) this.send(r)
+        if (picked.length === 0 || bucket.limit === 0) break
+      }
+    } while (this.pumpAgain && !this.stopped)
+  }
+
+  private send(r: ChunkRequest): void {
+    const conn = this.connections.get(r.peer)!
+    const length = chunkRange(this.init.record.manifest, r.chunk).length
+    let released = false
+    let free: (() => void) | undefined
+    void this.init.limit(() => new Promise<void>((resolve) => (released ? resolve() : (free = resolve))))
+    const release = (): void => {
+      released = true
+      free?.()
+    }
+    this.outstanding.set(`${r.peer}/${r.chunk}`, { conn, req: conn.client.request(r.chunk, length), release })
+  }
+
+  /** The request is answered or abandoned: frees its slot in the global bound. */
+  private finish(peer: string, chunk: number): void {
+    const k = `${peer}/${chunk}`
+    this.outstanding.get(k)?.release()
+    this.outstanding.delete(k)
+  }
+
+  private cancel(r: ChunkRequest): void {
+    const o = this.outstanding.get(`${r.peer}/${r.chunk}`)
+    if (o === undefined) return
+    o.conn.client.cancel(o.req.id)
+    this.finish(r.peer, r.chunk)
+  }
+
+  private async onPiece(conn: Connection, req: SentRequest, data: Uint8Array): Promise<void> {
+    this.finish(conn.key, req.chunk)
+    conn.bytes += data.length
+    if (!this.scheduler.received(conn.key, req.chunk, Date.now())) {
+      this.wasted++
+      this.pump()
+      return
+    }
+    this.pump()
+    try {
+      await this.init.store.write(this.init.record.id, req.chunk, data)
+    } catch (err) {
+      if (errorCodeOf(err) === ErrorCode.HASH_MISMATCH) return this.onBadData(conn, req.chunk)
+      this.scheduler.failed(conn.key, req.chunk, 'lost')
+      if (!this.stopped) this.init.onFailed(err as Error)
+      return
+    }
+    this.fetched++
+    conn.chunks++
+    this.meter.add(data.length)
+    for (const dup of this.scheduler.completed(req.chunk)) this.cancel(dup)
+    this.init.onVerified(req.chunk)
+    if (!this.finishIfComplete()) this.pump()
+  }
+
+  /** Bad bytes: discarded, counted against the source, which is banned and reported at the limit. */
+  private onBadData(conn: Connection, chunk: number): void {
+    const banned = this.scheduler.failed(conn.key, chunk, 'bad-data')
+    this.init.log.warn({ content: this.init.record.id, peer: conn.key, chunk, banned }, 'source sent bad data')
+    if (banned) {
+      conn.client.close()
+      for (const c of this.init.trackers.registered(this.init.record.trackers)) {
+        c.request({ type: 'report', content: this.content, peerId: fromHex(conn.key, 16)!, reason: 'chunks failed their hash' })
+          .catch((err) => this.init.log.debug({ err: err.message }, 'report failed'))
+      }
+    }
+    this.pump()
+  }
+
+  private onTick(): void {
+    for (const r of this.scheduler.expire(Date.now())) {
+      this.init.log.debug({ content: this.init.record.id, peer: r.peer, chunk: r.chunk }, 'request timed out')
+      this.cancel(r)
+    }
+    this.connectMore()
+    this.pump()
+  }
+
+  private retryLater(source: Source): void {
+    source.failures++
+    source.retryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (source.failures - 1))
+  }
+
+  private finishIfComplete(): boolean {
+    if (!this.scheduler.complete) return false
+    this.stop()
+    this.init.onDone()
+    return true
+  }
+}

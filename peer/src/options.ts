@@ -1,0 +1,66 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { InvalidArgumentError, normalizeTrackerUrl, ShoalError } from '@shoal/protocol'
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import type { PeerInit } from './index.js'
+
+export const DEFAULT_PORT = 7071
+
+/** Every option with its default filled in and checked. */
+export type PeerOptions = Required<Omit<PeerInit, 'trackerToken' | 'heartbeatMs'>> & Pick<PeerInit, 'trackerToken' | 'heartbeatMs'> & { log: Logger }
+
+/** The data folder: `SHOAL_DATA_DIR`, else `~/.shoal`. */
+export function defaultDataDir(): string {
+  return process.env.SHOAL_DATA_DIR || join(homedir(), '.shoal')
+}
+
+/** Fills defaults and validates every option, naming the bad one. */
+export function resolveOptions(init: PeerInit): PeerOptions {
+  const o: PeerOptions = {
+    dataDir: resolve(init.dataDir ?? defaultDataDir()),
+    trackers: (init.trackers ?? []).map(trackerUrl),
+    trackerToken: init.trackerToken,
+    host: init.host ?? '0.0.0.0',
+    port: init.port ?? DEFAULT_PORT,
+    uploadLimit: init.uploadLimit ?? 0,
+    downloadLimit: init.downloadLimit ?? 0,
+    maxUploads: init.maxUploads ?? 8,
+    perPeerInflight: init.perPeerInflight ?? 8,
+    globalInflight: init.globalInflight ?? 64,
+    maxPeersPerDownload: init.maxPeersPerDownload ?? 30,
+    reconnect: init.reconnect ?? { initialMs: 500, maxMs: 30_000 },
+    requestTimeoutMs: init.requestTimeoutMs ?? 15_000,
+    connectTimeoutMs: init.connectTimeoutMs ?? 5_000,
+    trackerTimeoutMs: init.trackerTimeoutMs ?? 10_000,
+    heartbeatMs: init.heartbeatMs,
+    findIntervalMs: init.findIntervalMs ?? 5_000,
+    haveDelayMs: init.haveDelayMs ?? 50,
+    banAfter: init.banAfter ?? 2,
+    busyRetryMs: init.busyRetryMs ?? 1_000,
+    log: init.log ?? pino({ level: 'silent' }),
+  }
+  check('port', o.port, 0, 0xffff)
+  for (const key of ['maxUploads', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
+  for (const key of ['uploadLimit', 'downloadLimit'] as const) check(key, o[key], 0, Number.MAX_SAFE_INTEGER)
+  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs'] as const) check(key, o[key], 1, 3_600_000)
+  check('haveDelayMs', o.haveDelayMs, 0, 60_000)
+  if (o.heartbeatMs !== undefined) check('heartbeatMs', o.heartbeatMs, 1, 3_600_000)
+  check('reconnect.initialMs', o.reconnect.initialMs, 1, 3_600_000)
+  check('reconnect.maxMs', o.reconnect.maxMs, o.reconnect.initialMs, 3_600_000)
+  return o
+}
+
+function check(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}`)
+  }
+}
+
+function trackerUrl(url: string): string {
+  try {
+    return normalizeTrackerUrl(url)
+  } catch (err) {
+    throw new InvalidArgumentError('trackers', (err as ShoalError).message)
+  }
+}

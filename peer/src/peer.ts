@@ -1,0 +1,376 @@
+import { EventEmitter } from 'node:events'
+import { rm, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import pLimit from 'p-limit'
+import type { LimitFunction } from 'p-limit'
+import {
+  decodeManifest, ErrorCode, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, normalizeTrackerUrl, parseLink,
+  ShoalError, toHex,
+} from '@shoal/protocol'
+import type { ManifestMessage } from '@shoal/protocol'
+import { Download } from './download/download.js'
+import type { SourceStatus } from './download/download.js'
+import type { PeerInit } from './index.js'
+import { loadIdentity } from './identity.js'
+import type { Identity } from './identity.js'
+import { resolveOptions } from './options.js'
+import type { PeerOptions } from './options.js'
+import { RateMeter } from './rate/rate-meter.js'
+import { TokenBucket } from './rate/token-bucket.js'
+import { manifestFromPath } from './share/manifest-from-path.js'
+import type { ContentRecord } from './store/chunk-store.js'
+import { DiskChunkStore } from './store/disk-store.js'
+import { TrackerPool } from './tracker/tracker-pool.js'
+import type { TrackerStatus } from './tracker/tracker-pool.js'
+import { WireServer } from './wire/wire-server.js'
+
+export type ContentState = 'downloading' | 'seeding' | 'paused' | 'failed'
+
+export interface ContentStatus {
+  id: string
+  name: string
+  kind: 'file' | 'directory'
+  size: number
+  chunks: number
+  have: number
+  state: ContentState
+  path: string
+  link: string
+  /** Peers connected for this content: sources we download from plus peers we upload to. */
+  peers: number
+  /** Verified bytes fetched in this run of the daemon. */
+  downloadedBytes: number
+  /** Verified chunks fetched in this run of the daemon. */
+  fetchedChunks: number
+  uploadedBytes: number
+  /** Bytes per second over the last few seconds. */
+  downloadRate: number
+  uploadRate: number
+  error?: string
+  /** Sources of the download in this run (those connected, or all of them once complete). */
+  sources: SourceStatus[]
+  /** Sources banned for sending bad data. */
+  banned: string[]
+}
+
+export interface PeerStatus {
+  peerId: string
+  port: number
+  dataDir: string
+  trackers: TrackerStatus[]
+  contents: ContentStatus[]
+}
+
+export interface ShareOptions {
+  /** Trackers to announce to; the daemon's defaults when absent. */
+  trackers?: string[]
+  chunkSize?: number
+}
+
+export interface ShareResult {
+  id: string
+  link: string
+  name: string
+  size: number
+  chunks: number
+  /** Trackers that could not be told yet (they will be once reachable). */
+  warnings: string[]
+}
+
+export interface GetOptions {
+  /** Output file or folder; an existing folder receives the content under its name. */
+  output?: string
+  /** Folder relative outputs and the default output are resolved against. */
+  cwd?: string
+}
+
+export interface PeerEvents {
+  /** A chunk of a download was verified and stored: content id, chunk index. */
+  verified: [string, number]
+  /** A download finished: every chunk verified and stored. */
+  complete: [string]
+  /** A download stopped on an error (see its status). */
+  failed: [string, string]
+}
+
+/** Per-content byte counters that live as long as the daemon runs. */
+interface Traffic {
+  up: RateMeter
+}
+
+/**
+ * The peer daemon: a chunk store, a peer-wire server serving it, one tracker client per
+ * tracker, and a download per incomplete content.
+ */
+export class Peer extends EventEmitter<PeerEvents> {
+  readonly options: PeerOptions
+  identity!: Identity
+  port = 0
+  private store!: DiskChunkStore
+  private wire!: WireServer
+  private trackers!: TrackerPool
+  private readonly downloads = new Map<string, Download>()
+  /** What finished downloads did in this run, for their status. */
+  private readonly finished = new Map<string, { fetched: number; bytes: number; sources: SourceStatus[]; banned: string[] }>()
+  private readonly traffic = new Map<string, Traffic>()
+  private readonly limit: LimitFunction
+  private readonly downloadBucket: TokenBucket
+
+  constructor(init: PeerInit) {
+    super()
+    this.options = resolveOptions(init)
+    this.limit = pLimit(this.options.globalInflight)
+    this.downloadBucket = new TokenBucket(this.options.downloadLimit)
+  }
+
+  get peerId(): string {
+    return toHex(this.identity.peerId)
+  }
+
+  get log(): PeerOptions['log'] {
+    return this.options.log
+  }
+
+  async start(): Promise<void> {
+    const o = this.options
+    this.identity = await loadIdentity(o.dataDir)
+    this.store = new DiskChunkStore({
+      location: join(o.dataDir, 'db'),
+      onRecheck: (id, rechecked, lost) => o.log.info({ content: id, rechecked, lost }, 'files changed while stopped; chunks re-hashed'),
+    })
+    await this.store.open()
+    this.wire = new WireServer({
+      host: o.host, port: o.port, peerId: this.identity.peerId, store: this.store, bucket: new TokenBucket(o.uploadLimit),
+      maxUploads: o.maxUploads, handshakeTimeoutMs: o.connectTimeoutMs, log: o.log,
+      policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs },
+      onUploaded: (id, bytes) => this.trafficOf(id).up.add(bytes),
+    })
+    try {
+      this.port = await this.wire.listen()
+    } catch (err) {
+      await this.store.close()
+      throw err
+    }
+    this.trackers = new TrackerPool({
+      peerId: this.identity.peerId, key: this.identity.key, port: this.port, token: o.trackerToken, store: this.store,
+      load: () => this.wire.load, backoff: o.reconnect, requestTimeoutMs: o.trackerTimeoutMs, heartbeatMs: o.heartbeatMs,
+      haveDelayMs: o.haveDelayMs, log: o.log,
+    })
+    this.trackers.on('registered', () => {
+      for (const d of this.downloads.values()) d.trackerUp()
+    })
+    for (const url of o.trackers) this.trackers.ensure(url)
+    for (const r of this.store.list()) {
+      for (const url of r.trackers) this.trackers.ensure(url)
+      this.startDownload(r)
+    }
+  }
+
+  async share(path: string, options: ShareOptions = {}): Promise<ShareResult> {
+    const trackers = this.trackerList(options.trackers)
+    const built = await manifestFromPath(path, { chunkSize: options.chunkSize })
+    const existing = this.store.get(built.id)
+    const record = existing ?? (await this.store.add({ manifestBytes: built.bytes, root: built.root, role: 'seed', trackers }))
+    const warnings = await this.announce(record)
+    const m = record.manifest
+    this.log.info({ content: record.id, name: m.name, size: m.size }, 'sharing')
+    return { id: record.id, link: this.linkOf(record), name: m.name, size: m.size, chunks: manifestChunkCount(m), warnings }
+  }
+
+  /** Starts fetching a share link (or returns the content if it is already here). */
+  async get(linkText: string, options: GetOptions = {}): Promise<ContentStatus> {
+    const link = parseLink(linkText)
+    const id = toHex(link.content)
+    const existing = this.store.get(id)
+    if (existing !== undefined) return this.statusOf(existing)
+    const trackers = this.trackerList(link.trackers.length > 0 ? link.trackers : undefined)
+    const manifestBytes = await this.fetchManifest(link.content, trackers)
+    const manifest = decodeManifest(manifestBytes, link.content)
+    const root = await outputPath(manifest.name, options)
+    const record = await this.store.add({ manifestBytes, root, role: 'download', trackers })
+    this.log.info({ content: id, name: manifest.name, size: manifest.size, path: root }, 'download started')
+    this.trackers.resync()
+    this.startDownload(record)
+    return this.statusOf(record)
+  }
+
+  status(): PeerStatus {
+    return {
+      peerId: this.peerId, port: this.port, dataDir: this.options.dataDir, trackers: this.trackers.status(),
+      contents: this.store.list().map((r) => this.statusOf(r)),
+    }
+  }
+
+  content(idOrPrefix: string): ContentStatus {
+    return this.statusOf(this.find(idOrPrefix))
+  }
+
+  async pause(idOrPrefix: string): Promise<ContentStatus> {
+    const record = this.find(idOrPrefix)
+    await this.store.update(record.id, { paused: true })
+    this.stopTransfers(record.id)
+    this.trackers.resync()
+    return this.statusOf(record)
+  }
+
+  async resume(idOrPrefix: string): Promise<ContentStatus> {
+    const record = this.find(idOrPrefix)
+    await this.store.update(record.id, { paused: false, error: undefined })
+    this.trackers.resync()
+    this.startDownload(record)
+    return this.statusOf(record)
+  }
+
+  /** Forgets a content; `deleteFiles` also removes what a download wrote (never shared files). */
+  async remove(idOrPrefix: string, deleteFiles = false): Promise<void> {
+    const record = this.find(idOrPrefix)
+    this.stopTransfers(record.id)
+    await this.store.remove(record.id)
+    this.traffic.delete(record.id)
+    this.finished.delete(record.id)
+    this.trackers.resync()
+    this.trackers.prune(this.options.trackers)
+    if (deleteFiles && record.role === 'download') await rm(record.root, { recursive: true, force: true })
+    this.log.info({ content: record.id }, 'removed')
+  }
+
+  async close(): Promise<void> {
+    for (const d of this.downloads.values()) d.stop()
+    this.downloads.clear()
+    this.trackers?.close()
+    await this.wire?.close()
+    await this.store?.close()
+  }
+
+  private startDownload(record: ContentRecord): void {
+    if (record.paused || record.have.complete || this.downloads.has(record.id)) return
+    const o = this.options
+    const download: Download = new Download({
+      record, store: this.store, peerId: this.identity.peerId, trackers: this.trackers, limit: this.limit,
+      bucket: this.downloadBucket, log: o.log,
+      options: {
+        perPeerInflight: o.perPeerInflight, requestTimeoutMs: o.requestTimeoutMs, connectTimeoutMs: o.connectTimeoutMs,
+        banAfter: o.banAfter, maxPeers: o.maxPeersPerDownload, findIntervalMs: o.findIntervalMs, maxInvalid: 64,
+      },
+      onVerified: (chunk) => {
+        this.wire.announce(record.id, [chunk])
+        this.trackers.have(record, [chunk])
+        this.emit('verified', record.id, chunk)
+      },
+      onDone: () => {
+        this.downloads.delete(record.id)
+        this.finished.set(record.id, { fetched: download.fetched, bytes: download.meter.total, sources: download.sources(), banned: download.banned() })
+        this.log.info({ content: record.id, name: record.manifest.name, fetched: download.fetched }, 'download complete')
+        this.emit('complete', record.id)
+      },
+      onFailed: (err) => void this.fail(record, err),
+    })
+    this.downloads.set(record.id, download)
+    download.start()
+  }
+
+  private async fail(record: ContentRecord, err: Error): Promise<void> {
+    this.log.error({ content: record.id, err: err.message }, 'download failed')
+    this.downloads.get(record.id)?.stop()
+    this.downloads.delete(record.id)
+    await this.store.update(record.id, { error: err.message }).catch(() => undefined)
+    this.emit('failed', record.id, err.message)
+  }
+
+  private stopTransfers(id: string): void {
+    this.downloads.get(id)?.stop()
+    this.downloads.delete(id)
+    this.wire.drop(id)
+  }
+
+  /** Publishes a shared content's manifest to its trackers and registers it; says which could not be told. */
+  private async announce(record: ContentRecord): Promise<string[]> {
+    const clients = record.trackers.map((u) => this.trackers.ensure(u))
+    const results = await Promise.all(clients.map(async (c) => {
+      try {
+        await c.ready(this.options.trackerTimeoutMs)
+        const published = c.request({ type: 'publish', manifest: record.manifestBytes })
+        c.resync()
+        await published
+        return undefined
+      } catch (err) {
+        return `${(err as Error).message}; it will be announced once the tracker is reachable`
+      }
+    }))
+    return results.filter((w): w is string => w !== undefined)
+  }
+
+  /** The manifest from the first tracker that has it, checked against the content id. */
+  private async fetchManifest(content: Uint8Array, trackers: string[]): Promise<Uint8Array> {
+    const errors: string[] = []
+    for (const url of trackers) {
+      const client = this.trackers.ensure(url)
+      try {
+        await client.ready(this.options.trackerTimeoutMs)
+        const reply = (await client.request({ type: 'get-manifest', content })) as ManifestMessage
+        decodeManifest(reply.manifest, content)
+        return reply.manifest
+      } catch (err) {
+        errors.push(err instanceof ShoalError && err.code === ErrorCode.NOT_FOUND && !/reach/.test(err.message)
+          ? `${url} does not know this content`
+          : (err as Error).message)
+      }
+    }
+    this.trackers.prune(this.options.trackers)
+    throw new ShoalError(ErrorCode.NOT_FOUND, errors.join('; '))
+  }
+
+  private trackerList(given: string[] | undefined): string[] {
+    const list = given !== undefined && given.length > 0 ? given : this.options.trackers
+    if (list.length === 0) throw new InvalidArgumentError('trackers', 'no tracker given and the daemon has no default (--tracker)')
+    return [...new Set(list.map(normalizeTrackerUrl))]
+  }
+
+  private find(idOrPrefix: string): ContentRecord {
+    const matches = this.store.list().filter((r) => r.id.startsWith(idOrPrefix.toLowerCase()))
+    if (idOrPrefix.length === 0 || matches.length === 0) throw new ShoalError(ErrorCode.NOT_FOUND, `no content ${idOrPrefix}`)
+    if (matches.length > 1) throw new InvalidArgumentError('id', `${idOrPrefix} matches ${matches.length} contents`)
+    return matches[0]
+  }
+
+  private trafficOf(id: string): Traffic {
+    let t = this.traffic.get(id)
+    if (t === undefined) this.traffic.set(id, (t = { up: new RateMeter() }))
+    return t
+  }
+
+  private linkOf(record: ContentRecord): string {
+    return formatLink({ content: fromHex(record.id, 32)!, trackers: record.trackers, name: record.manifest.name })
+  }
+
+  private statusOf(record: ContentRecord): ContentStatus {
+    const m = record.manifest
+    const download = this.downloads.get(record.id)
+    const done = this.finished.get(record.id)
+    const up = this.trafficOf(record.id).up
+    const state: ContentState = record.paused ? 'paused'
+      : record.error !== undefined ? 'failed'
+        : record.have.complete ? 'seeding' : 'downloading'
+    return {
+      id: record.id, name: m.name, kind: m.kind, size: m.size, chunks: record.have.size, have: record.have.count, state,
+      path: record.root, link: this.linkOf(record),
+      peers: (download?.peers ?? 0) + this.wire.connections(record.id),
+      downloadedBytes: download?.meter.total ?? done?.bytes ?? 0,
+      fetchedChunks: download?.fetched ?? done?.fetched ?? 0,
+      uploadedBytes: up.total, downloadRate: download?.meter.rate ?? 0, uploadRate: up.rate,
+      error: record.error, sources: download?.sources() ?? done?.sources ?? [], banned: download?.banned() ?? done?.banned ?? [],
+    }
+  }
+}
+
+/**
+ * Where a download goes: an existing folder, or a path ending in a separator, receives it
+ * under its own name; nothing existing is overwritten (the store refuses).
+ */
+async function outputPath(name: string, options: GetOptions): Promise<string> {
+  const base = options.cwd ?? process.cwd()
+  if (options.output === undefined) return resolve(base, name)
+  const out = resolve(base, options.output)
+  const isDir = /[\\/]$/.test(options.output) || (await stat(out).then((s) => s.isDirectory(), () => false))
+  return isDir ? join(out, name) : out
+}

@@ -1,0 +1,92 @@
+import { EventEmitter } from 'node:events'
+import { fromHex } from '@shoal/protocol'
+import type { HeldContent } from '@shoal/protocol'
+import type { ChunkStore, ContentRecord } from '../store/chunk-store.js'
+import { TrackerClient } from './tracker-client.js'
+import type { TrackerClientInit, TrackerState } from './tracker-client.js'
+
+/** What every tracker client shares, plus the store whose contents they announce. */
+export interface TrackerPoolInit extends Pick<TrackerClientInit,
+  'peerId' | 'key' | 'port' | 'token' | 'load' | 'backoff' | 'requestTimeoutMs' | 'heartbeatMs' | 'haveDelayMs' | 'log'> {
+  store: ChunkStore
+}
+
+export interface TrackerStatus {
+  url: string
+  state: TrackerState
+  error?: string
+}
+
+/**
+ * One tracker client per tracker URL any content names. Each tracker is told exactly the
+ * contents that name it; contents that are paused are not announced.
+ */
+export class TrackerPool extends EventEmitter<{ registered: [string] }> {
+  private readonly clients = new Map<string, TrackerClient>()
+
+  constructor(private readonly init: TrackerPoolInit) {
+    super()
+  }
+
+  /** The client for `url`, created and started on first use. */
+  ensure(url: string): TrackerClient {
+    let client = this.clients.get(url)
+    if (client !== undefined) return client
+    const { peerId, key, port, token, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log } = this.init
+    client = new TrackerClient({
+      url, peerId, key, port, token, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log,
+      contents: () => this.announced(url).map(held),
+      manifests: () => this.announced(url).map((r) => r.manifestBytes),
+    })
+    client.on('registered', () => this.emit('registered', url))
+    this.clients.set(url, client)
+    client.start()
+    return client
+  }
+
+  /** Registered clients among `urls`. */
+  registered(urls: string[]): TrackerClient[] {
+    return urls.flatMap((u) => {
+      const c = this.clients.get(u)
+      return c?.registered ? [c] : []
+    })
+  }
+
+  /** Re-registers with every tracker after contents were added, removed, paused or resumed. */
+  resync(): void {
+    for (const c of this.clients.values()) c.resync()
+  }
+
+  have(record: ContentRecord, chunks: number[]): void {
+    const content = fromHex(record.id, 32)!
+    for (const url of record.trackers) this.clients.get(url)?.have(content, chunks)
+  }
+
+  /** Closes clients no content and no default names any more. */
+  prune(keep: Iterable<string>): void {
+    const wanted = new Set(keep)
+    for (const r of this.init.store.list()) for (const u of r.trackers) wanted.add(u)
+    for (const [url, c] of this.clients) {
+      if (wanted.has(url)) continue
+      c.close()
+      this.clients.delete(url)
+    }
+  }
+
+  status(): TrackerStatus[] {
+    return [...this.clients.values()].map((c) => ({ url: c.url, state: c.state, error: c.lastError }))
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close()
+    this.clients.clear()
+  }
+
+  private announced(url: string): ContentRecord[] {
+    return this.init.store.list().filter((r) => !r.paused && r.trackers.includes(url))
+  }
+}
+
+function held(r: ContentRecord): HeldContent {
+  return { content: fromHex(r.id, 32)!, chunkCount: r.have.size, bitfield: r.have.bytes }
+}

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import type { Test } from 'tap'
+import { ErrorCode, formatLink } from '@shoal/protocol'
+import { createPeer } from '../src/index.js'
+import type { PeerInit } from '../src/index.js'
+import type { Peer } from '../src/peer.js'
+import { resolveOptions } from '../src/options.js'
+import { fakeTracker, swarmAnswers } from './fake-tracker.js'
+import { tempDir } from './helpers.js'
+
+const CHUNK = 16 * 1024
+
+async function swarm(t: Test) {
+  const state = swarmAnswers()
+  const tracker = await fakeTracker(t, { answer: state.answer })
+  const dir = await tempDir(t)
+  let n = 0
+  const peer = async (over: PeerInit = {}): Promise<Peer> => {
+    const p = await createPeer({
+      dataDir: join(dir, `peer${n++}`), host: '127.0.0.1', port: 0, trackers: [tracker.url],
+      reconnect: { initialMs: 20, maxMs: 100 }, findIntervalMs: 100, requestTimeoutMs: 2000, haveDelayMs: 5, ...over,
+    })
+    t.teardown(() => p.close())
+    return p
+  }
+  const file = async (size: number, name = 'data.bin') => {
+    const path = join(dir, name)
+    const data = randomBytes(size)
+    await writeFile(path, data)
+    return { path, data }
+  }
+  return { state, tracker, dir, peer, file }
+}
+
+/** Resolves when the peer has completed the content (now or later). */
+async function completed(peer: Peer, id: string): Promise<void> {
+  const done = once(peer, 'complete')
+  if (peer.content(id).state !== 'downloading') return
+  await done
+}
+
+t.test('share on one peer, get on another: same bytes, all verified', async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer()
+  const b = await peer()
+  const { path, data } = await file(10 * CHUNK + 123)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  t.match(shared, { name: 'data.bin', size: data.length, chunks: 11, warnings: [] })
+  t.same(await a.share(path, { chunkSize: CHUNK }), shared, 'sharing again is a no-op')
+  const started = await b.get(shared.link, { output: join(dir, 'out') + '/' })
+  t.equal(started.path, join(dir, 'out', 'data.bin'))
+  await completed(b, shared.id)
+  t.same(await readFile(started.path), data)
+  const status = b.content(shared.id.slice(0, 10))
+  t.match(status, { state: 'seeding', have: 11, chunks: 11, fetchedChunks: 11, downloadedBytes: data.length })
+  t.equal(status.sources.length, 1)
+  t.equal(status.sources[0].peerId, a.peerId)
+  t.equal(status.sources[0].chunks, 11)
+  t.equal(a.content(shared.id).uploadedBytes, data.length)
+  t.same((await b.get(shared.link)).id, shared.id, 'getting a held content returns it')
+  t.match(b.status(), { peerId: b.peerId, trackers: [{ state: 'registered' }], contents: [{ id: shared.id }] })
+})
+
+t.test('a downloader serves what it has verified to a third peer', async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer({ uploadLimit: 8 * CHUNK })
+  const b = await peer()
+  const c = await peer()
+  const { path, data } = await file(24 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  await b.get(shared.link, { output: join(dir, 'b.bin') })
+  // Let b get a head start so it holds chunks c lacks.
+  while (b.content(shared.id).have < 8) await once(b, 'verified')
+  await c.get(shared.link, { output: join(dir, 'c.bin') })
+  await Promise.all([completed(b, shared.id), completed(c, shared.id)])
+  t.same(await readFile(join(dir, 'c.bin')), data)
+  const fromB = c.content(shared.id).sources.find((s) => s.peerId === b.peerId)
+  t.ok(fromB !== undefined && fromB.chunks > 0, `c fetched ${fromB?.chunks} chunks from b`)
+})
+
+t.test('a source sending bad bytes is banned, reported, and the file is still right', async (t) => {
+  const { peer, file, dir, tracker } = await swarm(t)
+  const honest = await peer({ uploadLimit: 16 * CHUNK })
+  const liar = await peer()
+  const { path, data } = await file(16 * CHUNK)
+  const shared = await honest.share(path, { chunkSize: CHUNK })
+  // The liar shares a copy (same name, so the same content), then the copy is damaged behind its store's back.
+  await mkdir(join(dir, 'liar'))
+  const copy = join(dir, 'liar', 'data.bin')
+  await writeFile(copy, data)
+  await liar.share(copy, { chunkSize: CHUNK })
+  const damaged = Buffer.from(data)
+  for (let c = 0; c < 16; c++) damaged[c * CHUNK + 7] ^= 0xff
+  await writeFile(copy, damaged)
+  const b = await peer({ banAfter: 2 })
+  await b.get(shared.link, { output: join(dir, 'b.bin') })
+  await completed(b, shared.id)
+  t.same(await readFile(join(dir, 'b.bin')), data)
+  const status = b.content(shared.id)
+  t.same(status.banned, [liar.peerId], 'the liar is banned')
+  const fromLiar = status.sources.find((s) => s.peerId === liar.peerId)
+  t.ok(fromLiar !== undefined && fromLiar.bytes > 0, 'the liar did send data')
+  t.equal(fromLiar?.chunks, 0, 'none of it was kept')
+  const report = await tracker.waitFor((m) => m.type === 'report')
+  t.match(report, { reason: /hash/ })
+  t.equal(Buffer.from((report as { peerId: Uint8Array }).peerId).toString('hex'), liar.peerId, 'the liar was reported')
+})
+
+t.test('errors: bad link, unknown content, unreachable tracker, existing output, no tracker', async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer()
+  await t.rejects(a.get('not a link'), { code: ErrorCode.BAD_LINK })
+  const unknown = formatLink({ content: new Uint8Array(32).fill(5), trackers: a.options.trackers })
+  await t.rejects(a.get(unknown), { code: ErrorCode.NOT_FOUND, message: /does not know this content/ })
+  const unreachable = formatLink({ content: new Uint8Array(32).fill(5), trackers: ['ws://127.0.0.1:1'] })
+  await t.rejects(a.get(unreachable), { code: ErrorCode.NOT_FOUND, message: /cannot reach tracker ws:\/\/127.0.0.1:1/ })
+  t.same(a.status().trackers.map((s) => s.url), a.options.trackers, 'the unreachable tracker is not kept')
+  const { path } = await file(3 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  const b = await peer()
+  await t.rejects(b.get(shared.link, { output: path }), { code: ErrorCode.INVALID_ARGUMENT, message: /already exists/ })
+  const locked = join(dir, 'locked')
+  await mkdir(locked, { mode: 0o500 })
+  await chmod(locked, 0o500)
+  if (process.getuid?.() !== 0) {
+    await t.rejects(b.get(shared.link, { output: join(locked, 'x') }), { code: ErrorCode.INVALID_ARGUMENT, message: /permission denied/ })
+  }
+  const lonely = await peer({ trackers: [] })
+  await t.rejects(lonely.share(path), { code: ErrorCode.INVALID_ARGUMENT, message: /no tracker/ })
+  await t.rejects(lonely.share(join(dir, 'missing')), { code: ErrorCode.INVALID_ARGUMENT })
+  await t.rejects(a.pause('ffff'), { code: ErrorCode.NOT_FOUND })
+})
+
+t.test('pause, resume and remove', async (t) => {
+  const { peer, file, dir, state } = await swarm(t)
+  const a = await peer({ uploadLimit: 8 * CHUNK })
+  const b = await peer()
+  const { path, data } = await file(12 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  await b.get(shared.link, { output: join(dir, 'b.bin') })
+  await once(b, 'verified')
+  t.equal((await b.pause(shared.id)).state, 'paused')
+  const have = b.content(shared.id).have
+  t.ok(have < 12)
+  t.equal((await b.resume(shared.id)).state, 'downloading')
+  await completed(b, shared.id)
+  t.same(await readFile(join(dir, 'b.bin')), data)
+  await b.remove(shared.id, true)
+  await t.rejects(stat(join(dir, 'b.bin')), { code: 'ENOENT' }, 'downloaded files deleted on request')
+  t.same(b.status().contents, [])
+  await a.remove(shared.id, true)
+  t.ok((await stat(path)).isFile(), 'shared files are never deleted')
+  t.ok(state.peers.size >= 2)
+})
+
+t.test('a restarted downloader resumes from its verified chunks', async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer({ uploadLimit: 16 * CHUNK })
+  const { path, data } = await file(32 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  const bDir = join(dir, 'restarting')
+  let b = await peer({ dataDir: bDir })
+  await b.get(shared.link, { output: join(dir, 'b.bin') })
+  while (b.content(shared.id).have < 6) await once(b, 'verified')
+  await b.close()
+  b = await peer({ dataDir: bDir })
+  const resumedWith = b.content(shared.id).have
+  t.ok(resumedWith >= 6, `resumed with ${resumedWith} chunks`)
+  await completed(b, shared.id)
+  t.same(await readFile(join(dir, 'b.bin')), data)
+  t.equal(b.content(shared.id).fetchedChunks, 32 - resumedWith, 'no verified chunk fetched again')
+})
+
+t.test('options are checked', async (t) => {
+  t.throws(() => resolveOptions({ port: 70000 }), { code: ErrorCode.INVALID_ARGUMENT, message: /port/ })
+  t.throws(() => resolveOptions({ maxUploads: 0 }), { message: /maxUploads/ })
+  t.throws(() => resolveOptions({ trackers: ['http://x'] }), { message: /trackers/ })
+  t.throws(() => resolveOptions({ reconnect: { initialMs: 100, maxMs: 10 } }), { message: /reconnect.maxMs/ })
+  t.throws(() => resolveOptions({ heartbeatMs: 0 }), { message: /heartbeatMs/ })
+  t.equal(resolveOptions({}).port, 7071)
+  const other = await tempDir(t)
+  await createPeer({ dataDir: other, host: '127.0.0.1', port: 0 }).then((p) => p.close())
+  const held = await createPeer({ dataDir: other, host: '127.0.0.1', port: 0 })
+  t.teardown(() => held.close())
+  await t.rejects(createPeer({ dataDir: other, host: '127.0.0.1', port: 0 }), { message: /another daemon/ })
+  await t.rejects(createPeer({ dataDir: await tempDir(t), host: '127.0.0.1', port: held.port }), { message: /in use/ })
+})
