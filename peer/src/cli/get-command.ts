@@ -1,0 +1,62 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import cliProgress from 'cli-progress'
+import { Command } from 'commander'
+import { parseLink } from '@shoal/protocol'
+import type { ControlClient } from '../control/control-client.js'
+import type { ContentStatus } from '../peer.js'
+import { daemonOf } from './context.js'
+import { CliExit, printJson } from './output.js'
+import { formatBytes, formatRate } from './units.js'
+
+const POLL_MS = 250
+
+export function getCommand(): Command {
+  return new Command('get')
+    .description('download a share link; shows progress until the content is complete and verified')
+    .argument('<link>', 'shoal: link')
+    .option('-o, --output <path>', 'file or folder to write (an existing folder receives it under its name)')
+    .option('--json', 'print the final result as JSON instead of a progress bar')
+    .action(async (link: string, o: { output?: string; json?: boolean }, cmd: Command) => {
+      parseLink(link)
+      const daemon = await daemonOf(cmd)
+      const started = await daemon.get(link, { output: o.output, cwd: process.cwd() })
+      const final = o.json ? await waitDone(daemon, started) : await withProgress(daemon, started)
+      if (o.json) printJson(final)
+      if (final.state === 'failed') throw new CliExit(`download failed: ${final.error ?? 'unknown error'}`)
+      if (final.state === 'paused') throw new CliExit(`download is paused; resume it with: shoal resume ${final.id.slice(0, 12)}`)
+      if (!o.json) process.stdout.write(`done: ${final.path} (${formatBytes(final.size)}, ${final.chunks} chunks verified)\n`)
+    })
+}
+
+async function waitDone(daemon: ControlClient, status: ContentStatus, onUpdate?: (s: ContentStatus) => void): Promise<ContentStatus> {
+  while (status.state === 'downloading') {
+    onUpdate?.(status)
+    await sleep(POLL_MS)
+    status = await daemon.content(status.id)
+  }
+  return status
+}
+
+/** A bar until done; Ctrl-C leaves the download to the daemon and says so. */
+async function withProgress(daemon: ControlClient, status: ContentStatus): Promise<ContentStatus> {
+  const bar = new cliProgress.SingleBar({
+    format: '{bar} {percentage}% | {speed} | ETA {eta_formatted} | {peers} peers | {name}',
+    hideCursor: true, etaBuffer: 40,
+  }, cliProgress.Presets.shades_classic)
+  const bytes = (s: ContentStatus) => (s.chunks === 0 ? s.size : Math.round((s.have / s.chunks) * s.size))
+  bar.start(Math.max(1, status.size), bytes(status), { speed: formatRate(0), peers: 0, name: status.name })
+  const onInterrupt = (): void => {
+    bar.stop()
+    process.stderr.write(`\nthe download goes on in the daemon; follow it with: shoal status\n`)
+    process.exit(130)
+  }
+  process.once('SIGINT', onInterrupt)
+  try {
+    const final = await waitDone(daemon, status, (s) => bar.update(bytes(s), { speed: formatRate(s.downloadRate), peers: s.sources.filter((x) => x.connected).length, name: s.name }))
+    bar.update(bytes(final), { speed: formatRate(final.downloadRate), peers: final.sources.filter((x) => x.connected).length })
+    return final
+  } finally {
+    bar.stop()
+    process.off('SIGINT', onInterrupt)
+  }
+}

@@ -1,0 +1,33 @@
+import { InvalidArgumentError } from 'commander'
+
+const POWERS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }
+
+/** "20M" → 20 MiB: a byte count with an optional K, M or G suffix (powers of 1024). */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)(?:i?B)?$/i.exec(text.trim())
+  if (m === null) throw new InvalidArgumentError('expected a number of bytes with an optional K, M or G suffix, e.g. 20M')
+  const value = Math.round(Number(m[1]) * POWERS[m[2].toUpperCase()])
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError('too large')
+  return value
+}
+
+export function parseInteger(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number')
+  return Number(text)
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`
+}

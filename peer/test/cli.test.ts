@@ -1,0 +1,146 @@
+import { execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { startDaemon } from '../src/index.js'
+import { formatBytes, formatRate, parseSize } from '../src/cli/units.js'
+import { fakeTracker, swarmAnswers } from './fake-tracker.js'
+import { tempDir } from './helpers.js'
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function shoal(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+    })
+  })
+}
+
+t.test('sizes and rates', async (t) => {
+  t.equal(parseSize('20M'), 20 * 1024 * 1024)
+  t.equal(parseSize('1.5K'), 1536)
+  t.equal(parseSize('3g'), 3 * 1024 ** 3)
+  t.equal(parseSize('512'), 512)
+  t.equal(parseSize('2MiB'), 2 * 1024 * 1024)
+  t.throws(() => parseSize('fast'))
+  t.throws(() => parseSize('99999999999G'))
+  t.equal(formatBytes(1536), '1.50 KiB')
+  t.equal(formatBytes(12), '12 B')
+  t.equal(formatRate(200 * 1024 * 1024), '200.0 MiB/s')
+})
+
+t.test('--help everywhere', async (t) => {
+  const top = await shoal(['--help'])
+  t.equal(top.code, 0)
+  for (const cmd of ['daemon', 'share', 'get', 'status', 'ls', 'rm', 'pause', 'resume']) {
+    t.match(top.stdout, cmd)
+    const r = await shoal([cmd, '--help'])
+    t.equal(r.code, 0, `${cmd} --help`)
+    t.match(r.stdout, /Usage: shoal/)
+    t.match(r.stdout, /--data-dir/)
+  }
+  t.notMatch((await shoal(['daemon', '--help'])).stdout, /reconnect-initial-ms/, 'tuning options stay hidden')
+})
+
+t.test('error paths are one line and a non-zero exit', async (t) => {
+  const dir = await tempDir(t)
+  const noDaemon = await shoal(['status', '--data-dir', dir])
+  t.equal(noDaemon.code, 1)
+  t.match(noDaemon.stderr, /^shoal: no daemon is running for .*; start one with: shoal daemon --data-dir .*\n$/)
+  const badLink = await shoal(['get', 'http://example.com/x', '--data-dir', dir])
+  t.equal(badLink.code, 1)
+  t.equal(badLink.stderr, 'shoal: link must start with "shoal:"\n')
+  const badRate = await shoal(['daemon', '--upload-limit', 'fast', '--data-dir', dir])
+  t.not(badRate.code, 0)
+  t.match(badRate.stderr, /expected a number of bytes/)
+  const unknown = await shoal(['frobnicate'])
+  t.not(unknown.code, 0)
+  t.notMatch(unknown.stderr, /\n\s+at /, 'no stack trace')
+})
+
+t.test('commands against a running daemon', async (t) => {
+  const tracker = await fakeTracker(t, { answer: swarmAnswers().answer })
+  const dir = await tempDir(t)
+  const seederDir = join(dir, 'seeder')
+  const seeder = await startDaemon({ dataDir: seederDir, host: '127.0.0.1', port: 0, trackers: [tracker.url] })
+  t.teardown(() => seeder.close())
+  const env = { SHOAL_DATA_DIR: seederDir }
+  const data = randomBytes(100_000)
+  await writeFile(join(dir, 'f.bin'), data)
+
+  const shared = await shoal(['share', join(dir, 'f.bin'), '--json', '--chunk-size', '16K'], env)
+  t.equal(shared.code, 0, shared.stderr)
+  const info = JSON.parse(shared.stdout)
+  t.same(Object.keys(info).sort(), ['chunks', 'id', 'link', 'name', 'size'])
+  t.match(info, { name: 'f.bin', size: 100_000, chunks: 7 })
+  const plain = await shoal(['share', join(dir, 'f.bin'), '--chunk-size', '16K'], env)
+  t.equal(plain.stdout, `${info.link}\n`)
+
+  const getterDir = join(dir, 'getter')
+  const getter = await startDaemon({ dataDir: getterDir, host: '127.0.0.1', port: 0, trackers: [tracker.url] })
+  t.teardown(() => getter.close())
+  const genv = { SHOAL_DATA_DIR: getterDir }
+  const got = await shoal(['get', info.link, '-o', join(dir, 'copy.bin')], genv)
+  t.equal(got.code, 0, got.stderr)
+  t.match(got.stdout, /^done: .*copy\.bin \(97\.\d+ KiB, 7 chunks verified\)\n$/)
+  t.same(await readFile(join(dir, 'copy.bin')), data)
+  const again = await shoal(['get', info.link, '--json'], genv)
+  t.match(JSON.parse(again.stdout), { id: info.id, state: 'seeding', have: 7 })
+
+  const status = await shoal(['status', '--json'], genv)
+  const parsed = JSON.parse(status.stdout)
+  t.match(parsed.contents[0], { id: info.id, name: 'f.bin', size: 100_000, chunks: 7, have: 7, state: 'seeding', downloadedBytes: 100_000 })
+  for (const key of ['peers', 'uploadedBytes', 'downloadRate', 'uploadRate']) t.ok(key in parsed.contents[0], key)
+  t.match((await shoal(['status'], genv)).stdout, /seeding\s+100%/)
+  t.match((await shoal(['ls'], genv)).stdout, new RegExp(`^${info.id}  seeding\\s+f\\.bin`))
+  t.match(JSON.parse((await shoal(['ls', '--json'], genv)).stdout), [{ id: info.id, link: info.link }])
+  t.match((await shoal(['pause', info.id.slice(0, 8)], genv)).stdout, /^paused /)
+  t.match((await shoal(['resume', info.id.slice(0, 8)], genv)).stdout, /^seeding /)
+  t.match((await shoal(['rm', info.id.slice(0, 8)], genv)).stdout, /^removed /)
+  const empty = await shoal(['status'], genv)
+  t.match(empty.stdout, /no contents/)
+  const unwritable = await shoal(['get', info.link, '-o', join(dir, 'f.bin', 'inside')], genv)
+  t.equal(unwritable.code, 1)
+  t.match(unwritable.stderr, /^shoal: cannot create .*inside: a parent is not a folder\n$/)
+  const unreachable = await shoal(['get', `shoal:${'ab'.repeat(32)}?tr=ws%3A%2F%2F127.0.0.1%3A1`], genv)
+  t.equal(unreachable.code, 1)
+  t.match(unreachable.stderr, /^shoal: cannot reach tracker ws:\/\/127\.0\.0\.1:1: .*\n$/)
+})
+
+t.test('shoal daemon runs in the foreground and stops cleanly', async (t) => {
+  const tracker = await fakeTracker(t, { answer: swarmAnswers().answer })
+  const dir = await tempDir(t)
+  const child = spawn(process.execPath, [CLI, 'daemon', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--tracker', tracker.url,
+    '--upload-limit', '1M', '--reconnect-initial-ms', '50'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => child.kill('SIGKILL'))
+  const lines = createInterface({ input: child.stdout! })
+  let ready: Record<string, unknown> | undefined
+  for await (const line of lines) {
+    const entry = JSON.parse(line) as Record<string, unknown>
+    if (entry.msg === 'daemon ready') {
+      ready = entry
+      break
+    }
+  }
+  t.match(ready, { dataDir: dir, trackers: [tracker.url] })
+  const port = ready!.port as number
+  const second = await shoal(['daemon', '--data-dir', dir, '--port', '0'])
+  t.equal(second.code, 1)
+  t.match(second.stderr, /another daemon is using it/)
+  const clash = await shoal(['daemon', '--data-dir', await tempDir(t), '--host', '127.0.0.1', '--port', String(port)])
+  t.match(clash.stderr, /^shoal: cannot listen on 127\.0\.0\.1:\d+: it is in use\n$/)
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0)
+})
