@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander'
-import { defaultDataDir } from './options.js'
+import { defaultDataDir } from './defaults.js'
 import { daemonCommand } from './cli/daemon-command.js'
 import { getCommand } from './cli/get-command.js'
 import { pauseCommand, resumeCommand, rmCommand } from './cli/manage-commands.js'

@@ -43,6 +43,8 @@ export interface PeerInit {
   banAfter?: number
   /** Retry delay a `busy` reply asks for. Default 1 s. */
   busyRetryMs?: number
+  /** While uploads are saturated, a chunk just sent to one peer is refused to others this long. Default 3 s. */
+  spreadWindowMs?: number
   /** Structured logger; silent by default. */
   log?: Logger
 }
@@ -60,6 +62,6 @@ export async function createPeer(init: PeerInit = {}): Promise<Peer> {
 export { startDaemon } from './daemon.js'
 export type { Daemon, DaemonInit } from './daemon.js'
 export { ControlClient } from './control/control-client.js'
-export { defaultDataDir } from './options.js'
+export { defaultDataDir } from './defaults.js'
 export { FramedSocket } from './wire/framed-socket.js'
 export { pieceFrameHead } from './wire/piece-frame.js'

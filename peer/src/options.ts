@@ -1,19 +1,12 @@
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { InvalidArgumentError, normalizeTrackerUrl, ShoalError } from '@shoal/protocol'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
+import { DEFAULT_PORT, defaultDataDir } from './defaults.js'
 import type { PeerInit } from './index.js'
-
-export const DEFAULT_PORT = 7071
 
 /** Every option with its default filled in and checked. */
 export type PeerOptions = Required<Omit<PeerInit, 'trackerToken' | 'heartbeatMs'>> & Pick<PeerInit, 'trackerToken' | 'heartbeatMs'> & { log: Logger }
-
-/** The data folder: `SHOAL_DATA_DIR`, else `~/.shoal`. */
-export function defaultDataDir(): string {
-  return process.env.SHOAL_DATA_DIR || join(homedir(), '.shoal')
-}
 
 /** Fills defaults and validates every option, naming the bad one. */
 export function resolveOptions(init: PeerInit): PeerOptions {
@@ -38,12 +31,13 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     haveDelayMs: init.haveDelayMs ?? 50,
     banAfter: init.banAfter ?? 2,
     busyRetryMs: init.busyRetryMs ?? 1_000,
+    spreadWindowMs: init.spreadWindowMs ?? 3_000,
     log: init.log ?? pino({ level: 'silent' }),
   }
   check('port', o.port, 0, 0xffff)
   for (const key of ['maxUploads', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
   for (const key of ['uploadLimit', 'downloadLimit'] as const) check(key, o[key], 0, Number.MAX_SAFE_INTEGER)
-  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs'] as const) check(key, o[key], 1, 3_600_000)
+  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadWindowMs'] as const) check(key, o[key], 1, 3_600_000)
   check('haveDelayMs', o.haveDelayMs, 0, 60_000)
   if (o.heartbeatMs !== undefined) check('heartbeatMs', o.heartbeatMs, 1, 3_600_000)
   check('reconnect.initialMs', o.reconnect.initialMs, 1, 3_600_000)

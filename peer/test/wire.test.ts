@@ -35,7 +35,7 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}) {
   const uploaded: number[] = []
   const server = new WireServer({
     host: '127.0.0.1', port: 0, peerId: serverId, store, bucket: new TokenBucket(0), maxUploads: 4,
-    policy: { maxInvalid: 3, maxQueued: 8, busyRetryMs: 250 }, handshakeTimeoutMs: 2000, log,
+    policy: { maxInvalid: 3, maxQueued: 8, busyRetryMs: 250 }, handshakeTimeoutMs: 2000, spreadWindowMs: 1000, log,
     onUploaded: (_c, bytes) => uploaded.push(bytes), ...over,
   })
   const port = await server.listen()
@@ -194,4 +194,21 @@ t.test('a silent connection is dropped after the handshake timeout', async (t) =
   const { framed } = await raw()
   await once(framed, 'close')
   t.pass('closed')
+})
+
+t.test('a saturated server refuses a chunk it just sent to another peer, once', async (t) => {
+  const { client } = await setup(t, { bucket: new TokenBucket(32 * 1024, 1), maxUploads: 1 })
+  const a = await client()
+  for (const chunk of [0, 1, 2, 3]) a.request(chunk, CHUNK)
+  const b = await client(new Uint8Array(16).fill(3))
+  // b gets busy (one slot); after a drains, b asks for a chunk a just got.
+  const done: number[] = []
+  while (done.length < 4) done.push((await nextPiece(a))[0].chunk)
+  for (const chunk of [0, 1, 2, 3, 0]) b.request(chunk, CHUNK)
+  const rejected: string[] = []
+  b.on('rejected', (req, code) => rejected.push(`${req.chunk}:${code}`))
+  const got: number[] = []
+  while (got.length < 4) got.push((await nextPiece(b))[0].chunk)
+  t.ok(rejected.length >= 1, `refused ${rejected.join(', ')}`)
+  t.ok(rejected.every((r) => r.endsWith(':ERR_BUSY')))
 })

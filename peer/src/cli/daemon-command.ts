@@ -1,7 +1,5 @@
 import { Command, Option } from 'commander'
-import { pino } from 'pino'
-import { startDaemon } from '../daemon.js'
-import { DEFAULT_PORT } from '../options.js'
+import { DEFAULT_PORT } from '../defaults.js'
 import { dataDirOf } from './context.js'
 import { parseInteger, parseSize } from './units.js'
 
@@ -55,6 +53,8 @@ export function daemonCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
   for (const [flags, description] of HIDDEN) cmd.addOption(new Option(flags, description).argParser(parseInteger).hideHelp())
   return cmd.action(async (o: DaemonOptions, self: Command) => {
+    // Loaded here so the client commands start without the daemon's dependencies.
+    const [{ pino }, { startDaemon }] = await Promise.all([import('pino'), import('../daemon.js')])
     const log = pino({ level: o.logLevel, base: { name: 'shoal' } })
     const daemon = await startDaemon({
       dataDir: dataDirOf(self), trackers: o.tracker, trackerToken: o.trackerToken, host: o.host, port: o.port,

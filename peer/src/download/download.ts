@@ -72,6 +72,9 @@ export interface SourceStatus {
 /** A request is retried at a source that failed no sooner than this, doubling per failure. */
 const RETRY_BASE_MS = 1000
 const RETRY_MAX_MS = 30_000
+const FIRST_FIND_DELAY_MS = 250
+/** How long a chunk a source refused as busy is fetched elsewhere before asking it again. */
+const DEFER_MS = 1000
 
 /**
  * One content being fetched: asks the trackers for sources, keeps wire connections to
@@ -97,6 +100,7 @@ export class Download {
   private tick: NodeJS.Timeout | undefined
   private findTimer: NodeJS.Timeout | undefined
   private lastFind = 0
+  private findDelay = FIRST_FIND_DELAY_MS / 2
   private stopped = false
   private pumping = false
   private pumpAgain = false
@@ -168,11 +172,15 @@ export class Download {
         continue
       }
       const sources = r.value as SourcesMessage
+      this.init.log.debug({ content: this.init.record.id, sources: sources.peers.map((p) => toHex(p.peerId).slice(0, 6)), rarest: sources.rarest.length }, 'sources found')
       if (sources.rarest.length > 0) this.scheduler.hintRarest(sources.rarest)
       for (const p of sources.peers) this.learn(toHex(p.peerId), p.host, p.port)
     }
     this.connectMore()
-    this.findTimer = setTimeout(() => void this.find(), this.init.options.findIntervalMs)
+    // Soon after starting, other downloaders hold chunks worth knowing about: ask again
+    // after 250 ms, doubling up to the configured interval.
+    this.findDelay = Math.min(this.init.options.findIntervalMs, this.findDelay * 2)
+    this.findTimer = setTimeout(() => void this.find(), this.findDelay)
   }
 
   private learn(key: string, host: string, port: number): void {
@@ -237,7 +245,8 @@ export class Download {
     })
     client.on('rejected', (req, code) => {
       this.finish(key, req.chunk)
-      this.scheduler.failed(key, req.chunk, code === ErrorCode.NOT_FOUND ? 'not-held' : 'lost')
+      if (code === ErrorCode.BUSY) this.scheduler.defer(key, req.chunk, Date.now() + DEFER_MS)
+      else this.scheduler.failed(key, req.chunk, code === ErrorCode.NOT_FOUND ? 'not-held' : 'lost')
       this.pump()
     })
     client.on('activity', () => this.scheduler.heard(key, Date.now()))

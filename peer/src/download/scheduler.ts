@@ -34,6 +34,8 @@ interface PeerState {
   strikes: number
   /** Current in-flight cap: perPeerInflight, or 1 after a timeout until the peer delivers. */
   limit: number
+  /** Chunk → until when not to ask this peer for it (it said to get it elsewhere). */
+  deferred: Map<number, number>
 }
 
 /**
@@ -99,7 +101,7 @@ export class Scheduler {
 
   addPeer(peer: string, has: Bitfield, now: number): boolean {
     if (this.banned.has(peer) || this.peers.has(peer) || has.size !== this.init.chunkCount) return false
-    this.peers.set(peer, { has: has.clone(), inflight: new Map(), lastHeard: now, busyUntil: 0, strikes: 0, limit: this.init.perPeerInflight })
+    this.peers.set(peer, { has: has.clone(), inflight: new Map(), lastHeard: now, busyUntil: 0, strikes: 0, limit: this.init.perPeerInflight, deferred: new Map() })
     for (const c of has) this.avail[c]++
     this.dirty = true
     return true
@@ -124,10 +126,23 @@ export class Scheduler {
     this.dirty = true
   }
 
-  /** The tracker's rarest wanted chunks, rarest first; they win ties of local availability. */
-  hintRarest(chunks: number[]): void {
+  /**
+   * The tracker's rarest wanted chunks, rarest first. The list carries no counts, and its
+   * order among equally rare chunks is the tracker's (by index), so only its structure is
+   * trusted: each increasing run of indices is one availability class, rarer than the
+   * next. Chunks in the same class stay in this download's random order, so downloaders
+   * given the same list still pick different chunks. The last class of a full list may
+   * continue among unlisted chunks, so it counts as unlisted.
+   */
+  hintRarest(chunks: number[], listLimit = 64): void {
     this.hint.clear()
-    chunks.forEach((c, rank) => this.hint.set(c, rank))
+    let run = 0
+    const classOf = new Map<number, number>()
+    chunks.forEach((c, i) => {
+      if (i > 0 && c < chunks[i - 1]) run++
+      classOf.set(c, run)
+    })
+    for (const [c, cls] of classOf) if (chunks.length < listLimit || cls < run) this.hint.set(c, cls)
     this.dirty = true
   }
 
@@ -153,7 +168,7 @@ export class Scheduler {
       for (const [peer, p] of free) {
         if (out.length >= budget) break
         if (p.inflight.size >= p.limit || cursors.get(peer) === -1) continue
-        const at = this.nextUnrequested(p, cursors.get(peer) ?? 0)
+        const at = this.nextUnrequested(p, cursors.get(peer) ?? 0, now)
         cursors.set(peer, at === -1 ? -1 : at + 1)
         if (at === -1) {
           starved = true
@@ -217,6 +232,14 @@ export class Scheduler {
     return false
   }
 
+  /** The peer wants this chunk fetched elsewhere: not asked of it again until `until`. */
+  defer(peer: string, chunk: number, until: number): void {
+    const p = this.peers.get(peer)
+    if (p === undefined) return
+    if (p.inflight.has(chunk)) this.unrequest(peer, p, chunk)
+    p.deferred.set(chunk, until)
+  }
+
   /** The peer is saturated: nothing more is asked of it until `retryMs` from now. */
   busy(peer: string, chunk: number, now: number, retryMs: number): void {
     const p = this.peers.get(peer)
@@ -269,12 +292,21 @@ export class Scheduler {
   }
 
   /** Index in `order` of the first chunk at or after `from` that the peer holds and nobody is asked for. */
-  private nextUnrequested(p: PeerState, from: number): number {
+  private nextUnrequested(p: PeerState, from: number, now: number): number {
     for (let i = from; i < this.order.length; i++) {
       const c = this.order[i]
-      if (p.has.has(c) && this.wants(c) && !this.requested.has(c)) return i
+      if (p.has.has(c) && this.wants(c) && !this.requested.has(c) && this.askable(p, c, now)) return i
     }
     return -1
+  }
+
+  /** False while the peer has asked us to fetch this chunk elsewhere. */
+  private askable(p: PeerState, chunk: number, now: number): boolean {
+    const until = p.deferred.get(chunk)
+    if (until === undefined) return true
+    if (until > now) return false
+    p.deferred.delete(chunk)
+    return true
   }
 
   private allAvailableRequested(): boolean {
@@ -291,7 +323,7 @@ export class Scheduler {
       for (const c of candidates) {
         if (out.length >= budget || p.inflight.size >= p.limit) break
         const by = this.requested.get(c)
-        if (by === undefined || by.size >= maxPeers || by.has(peer) || !p.has.has(c)) continue
+        if (by === undefined || by.size >= maxPeers || by.has(peer) || !p.has.has(c) || !this.askable(p, c, now)) continue
         out.push(this.request(peer, p, c, now))
       }
     }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { ChunkStore, ContentRecord } from '../store/chunk-store.js'
 import type { TokenBucket } from '../rate/token-bucket.js'
 import type { FramedSocket } from './framed-socket.js'
+import type { SpreadPolicy } from './spread-policy.js'
 import type { UploadSlots } from './upload-slots.js'
 
 export interface UploadPolicy {
@@ -22,6 +23,7 @@ export interface UploadSessionInit {
   peerId: Uint8Array
   store: ChunkStore
   slots: UploadSlots
+  spread: SpreadPolicy
   bucket: TokenBucket
   policy: UploadPolicy
   log: Logger
@@ -50,6 +52,8 @@ export class UploadSession {
     init.socket.on('invalid', (err) => this.onInvalid(err.requestId ?? 0, err.code, err.message, err))
     init.socket.on('close', () => {
       this.closed.abort()
+      this.dequeue(this.queue.length)
+      this.queue.length = 0
       this.init.slots.release(this)
     })
   }
@@ -74,7 +78,9 @@ export class UploadSession {
         return this.onRequest(msg)
       case 'cancel': {
         const at = this.queue.findIndex((r) => r.id === msg.id)
-        if (at !== -1) this.queue.splice(at, 1)
+        if (at === -1) return
+        this.queue.splice(at, 1)
+        this.dequeue(1)
         return
       }
       case 'error':
@@ -106,11 +112,17 @@ export class UploadSession {
       if (problem[0] === ErrorCode.BAD_MESSAGE) this.countInvalid()
       return
     }
-    if (!this.init.slots.tryAcquire(this)) {
-      this.init.socket.send({ type: 'busy', id: msg.id, retryAfterMs: this.init.policy.busyRetryMs })
+    const { slots, spread, socket } = this.init
+    if (!slots.tryAcquire(this)) {
+      socket.send({ type: 'busy', id: msg.id, retryAfterMs: this.init.policy.busyRetryMs })
+      return
+    }
+    if (spread.refuse(record.id, msg.chunk, this.remotePeerId!, slots.saturated)) {
+      socket.send({ type: 'reject', id: msg.id, code: ErrorCode.BUSY, message: 'just sent to another peer; fetch it there' })
       return
     }
     this.queue.push(msg)
+    slots.queued++
     void this.pump()
   }
 
@@ -137,9 +149,11 @@ export class UploadSession {
       // A cancel while waiting for tokens removed it; the tokens stay spent, which is fine.
       if (this.queue[0] !== req) continue
       this.queue.shift()
+      this.dequeue(1)
       try {
         const chunk = await store.read(this.content!, req.chunk)
         socket.sendPiece({ id: req.id, chunk: req.chunk, offset: req.offset, data: chunk.subarray(req.offset, req.offset + req.length) })
+        this.init.spread.sent(this.content!, req.chunk, this.remotePeerId!)
         this.init.onUploaded(this.content!, req.length)
       } catch (err) {
         socket.send({ type: 'reject', id: req.id, code: errorCodeOf(err), message: 'chunk could not be read' })
@@ -148,6 +162,10 @@ export class UploadSession {
     }
     this.init.slots.release(this)
     this.pumping = false
+  }
+
+  private dequeue(n: number): void {
+    this.init.slots.queued -= n
   }
 
   private onInvalid(id: number, code: string, message: string, err?: FrameError): void {

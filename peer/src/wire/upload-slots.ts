@@ -1,14 +1,22 @@
 /**
  * Caps how many connections are uploaded to at once. A connection holds a slot while it
- * has requests queued; others are told to come back later.
+ * has requests queued; others are told to come back later. Also counts the requests
+ * queued across connections, to tell when uploading is the bottleneck.
  */
 export class UploadSlots {
   private readonly holders = new Set<object>()
+  /** Requests waiting to be sent, over all connections. */
+  queued = 0
 
   constructor(readonly max: number) {}
 
   get active(): number {
     return this.holders.size
+  }
+
+  /** More requests are waiting than the active connections could keep in flight: upload is the bottleneck. */
+  get saturated(): boolean {
+    return this.queued > 2 * Math.max(1, this.holders.size)
   }
 
   tryAcquire(holder: object): boolean {

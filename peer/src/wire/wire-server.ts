@@ -8,6 +8,7 @@ import type { TokenBucket } from '../rate/token-bucket.js'
 import { FramedSocket } from './framed-socket.js'
 import { UploadSession } from './upload-session.js'
 import type { UploadPolicy } from './upload-session.js'
+import { SpreadPolicy } from './spread-policy.js'
 import { UploadSlots } from './upload-slots.js'
 
 export interface WireServerInit {
@@ -20,6 +21,8 @@ export interface WireServerInit {
   policy: UploadPolicy
   /** A connection must complete its handshake this soon. */
   handshakeTimeoutMs: number
+  /** While saturated, a chunk sent to one peer is refused to others for this long. */
+  spreadWindowMs: number
   log: Logger
   onUploaded: (content: string, bytes: number) => void
 }
@@ -28,12 +31,14 @@ export interface WireServerInit {
 export class WireServer {
   private readonly server: Server
   private readonly slots: UploadSlots
+  private readonly spread: SpreadPolicy
   /** Open sessions by content id, to announce new chunks to. */
   private readonly sessions = new Map<string, Set<UploadSession>>()
   private readonly sockets = new Set<FramedSocket>()
 
   constructor(private readonly init: WireServerInit) {
     this.slots = new UploadSlots(init.maxUploads)
+    this.spread = new SpreadPolicy(init.spreadWindowMs)
     this.server = createServer((socket) => this.accept(new FramedSocket(socket)))
   }
 
@@ -81,7 +86,7 @@ export class WireServer {
     this.sockets.add(socket)
     const timer = setTimeout(() => socket.destroy(), this.init.handshakeTimeoutMs)
     const session = new UploadSession({
-      socket, peerId: this.init.peerId, store: this.init.store, slots: this.slots, bucket: this.init.bucket,
+      socket, peerId: this.init.peerId, store: this.init.store, slots: this.slots, spread: this.spread, bucket: this.init.bucket,
       policy: this.init.policy, log: this.init.log, onUploaded: this.init.onUploaded,
       onOpen: (s) => {
         clearTimeout(timer)
