@@ -1,0 +1,26 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface WaitOptions {
+  /** Give up after this long. Default 10 s. */
+  timeoutMs?: number
+  /** Poll interval. Default 50 ms. */
+  intervalMs?: number
+  /** Named in the timeout error. */
+  what?: string
+}
+
+/**
+ * Polls `check` until it returns something other than undefined/false, for states only
+ * observable by asking (another process's status). Bounded in time and so in count.
+ */
+export async function waitUntil<T>(check: () => Promise<T | undefined | false> | T | undefined | false, options: WaitOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const deadline = Date.now() + timeoutMs
+  for (let attempt = 0; attempt < timeoutMs; attempt++) {
+    const value = await check()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() >= deadline) break
+    await sleep(options.intervalMs ?? 50)
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}`)
+}

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { runShoal, SHOAL_CLI, startPeer, tempDir } from '@shoal/testkit'
+import { isDone, startSwarm, waitContent } from '../lib/swarm.js'
+
+t.test('help everywhere', async (t) => {
+  for (const args of [['--help'], ...['daemon', 'share', 'get', 'status', 'ls', 'rm'].map((c) => [c, '--help'])]) {
+    const r = await runShoal(args)
+    t.equal(r.code, 0, args.join(' '))
+    t.match(r.stdout, /^Usage: shoal/)
+  }
+})
+
+t.test('error paths: one clear line, non-zero exit, no stack trace', async (t) => {
+  const dir = await tempDir(t)
+  const cases: [string[], RegExp][] = [
+    [['status', '--data-dir', join(dir, 'none')], /^shoal: no daemon is running for .*none; start one with: shoal daemon --data-dir .*none\n$/],
+    [['ls', '--data-dir', join(dir, 'none')], /start one with: shoal daemon/],
+    [['get', 'shoal:1234', '--data-dir', join(dir, 'none')], /^shoal: content id must be 64 hex digits\n$/],
+  ]
+  const p = await startPeer(t)
+  await writeFile(join(dir, 'file'), 'x')
+  cases.push(
+    [['get', `shoal:${'cd'.repeat(32)}?tr=ws%3A%2F%2F127.0.0.1%3A9`, '--data-dir', p.dataDir], /^shoal: cannot reach tracker ws:\/\/127\.0\.0\.1:9: .*\n$/],
+    [['get', `shoal:${'cd'.repeat(32)}`, '--data-dir', p.dataDir], /^shoal: trackers: no tracker given and the daemon has no default \(--tracker\)\n$/],
+    [['share', join(dir, 'missing'), '--tracker', 'ws://127.0.0.1:9', '--data-dir', p.dataDir], /^shoal: cannot read .*missing: ENOENT\n$/],
+    [['share', join(dir, 'file'), '--tracker', 'http://x', '--data-dir', p.dataDir], /^shoal: tracker "http:\/\/x" must be a ws:\/\/ or wss:\/\/ URL\n$/],
+    [['rm', 'abcdef', '--data-dir', p.dataDir], /^shoal: no content abcdef\n$/],
+  )
+  for (const [args, expected] of cases) {
+    const r = await runShoal(args)
+    t.equal(r.code, 1, args.join(' '))
+    t.match(r.stderr, expected, args.join(' '))
+  }
+})
+
+t.test('unwritable output and Ctrl-C during get', async (t) => {
+  const { dir, peer, shared } = await startSwarm(t, { size: 4 * 1024 * 1024, seederLimit: '1M' })
+  const b = await peer()
+  await writeFile(join(dir, 'blocker'), 'x')
+  const bad = await b.cli(['get', shared.link, '-o', join(dir, 'blocker', 'out.bin')])
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /^shoal: cannot create .*blocker\/out\.bin: a parent is not a folder\n$/)
+
+  const get = spawn(process.execPath, [SHOAL_CLI, 'get', shared.link, '-o', join(dir, 'b.bin'), '--data-dir', b.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => get.kill('SIGKILL'))
+  let stderr = ''
+  get.stderr!.on('data', (d) => (stderr += d))
+  await waitContent(b, shared.id, (s) => s.have >= 1, 'download under way')
+  get.kill('SIGINT')
+  const [code] = await once(get, 'exit')
+  t.equal(code, 130)
+  t.match(stderr, /the download goes on in the daemon; follow it with: shoal status/)
+  await waitContent(b, shared.id, isDone, 'the daemon finished it anyway')
+})
