@@ -26,6 +26,7 @@ export function forEachSetBit(bytes: Uint8Array, fn: (index: number) => void): v
   }
 }
 
+/** Whether `a` and `b` share a set bit, over `a`'s words. */
 export function overlaps(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < a.length; i++) if ((a[i] & b[i]) !== 0) return true
   return false

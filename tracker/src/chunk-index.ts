@@ -1,4 +1,3 @@
-import type { Source } from '@shoal/protocol'
 
 /**
  * Peer and content ids travel through the index as lowercase hex strings: cheap map keys,
@@ -22,10 +21,23 @@ export interface IndexHolding {
   bitfield: Uint8Array
 }
 
+/** A peer a find picked. Its chunks in the answer are held ∧ wanted (see sourcesOf). */
+export interface FoundPeer {
+  peerId: Uint8Array
+  host: string
+  port: number
+  load: number
+  /**
+   * Everything the peer holds: the wire bitfield's bytes viewed as 32-bit words (zero
+   * padded). A read-only view of the index's own copy, valid until the index next changes.
+   */
+  held: Uint32Array
+}
+
 export interface FindResult {
-  /** Up to `max` peers holding some wanted chunk, best first; `chunks` is held ∧ wanted. */
-  peers: Source[]
-  /** Up to 64 wanted chunk indices with the fewest holders (at least one), rarest first, then by index. */
+  /** Up to `max` peers holding some wanted chunk, best first. */
+  peers: FoundPeer[]
+  /** Up to 64 wanted chunk indices with the fewest holders (at least one), rarest first. */
   rarest: number[]
 }
 
@@ -59,7 +71,7 @@ export interface ChunkIndexOptions {
   replicationTarget?: number
   /** Distinct reporters after which a peer is no longer handed out for that content. Default 3. */
   banThreshold?: number
-  /** Members examined per group in one find. Default 256. */
+  /** Most members examined per group (seeders, partial holders) in one find; finds look at 2 × max (at least 16) up to this. Default 256. */
   findScanLimit?: number
   /** Sources returned when a find asks for max 0. Default 20. */
   defaultFindMax?: number

@@ -22,7 +22,7 @@ export interface TrackerLimits {
   maxBufferedBytes?: number
   /** Distinct reporters after which a peer is not handed out for that content. Default 3. */
   banThreshold?: number
-  /** Members examined per group in one find (bounds its cost in large swarms). Default 256. */
+  /** Most members examined per group in one find; a find looks at 2 × max (at least 16) up to this. Default 256. */
   findScanLimit?: number
 }
 

@@ -1,8 +1,8 @@
 import { BadMessageError, CloseCode, ErrorCode, FrameError, ShoalError, errorCodeOf, trackerCodec } from '@shoal/protocol'
-import type { TrackerMessage, TrackerReply, TrackerRequest } from '@shoal/protocol'
+import type { TrackerMessage, TrackerRequest } from '@shoal/protocol'
 import { ClosingError } from './closing-error.js'
 import { HANDLERS } from './handlers/index.js'
-import type { Handler, HandlerContext } from './handlers/index.js'
+import type { Handler, HandlerContext, Reply } from './handlers/index.js'
 import { peekRequestId } from './request-id.js'
 import type { Session } from './session.js'
 
@@ -46,7 +46,7 @@ export class Dispatcher {
     if (session.peer === undefined && msg.type !== 'register') {
       return this.fail(session, msg.id, new ShoalError(ErrorCode.NOT_REGISTERED, 'register first'))
     }
-    let result: TrackerReply | undefined | Promise<TrackerReply | undefined>
+    let result: Reply | undefined | Promise<Reply | undefined>
     try {
       result = handler(this.ctx, session, request)
     } catch (err) {

@@ -1,9 +1,10 @@
-import type { Source } from '@shoal/protocol'
-import { alignedBits, hasBit, overlaps } from './bits.js'
-import type { FindResult, PeerKey } from './chunk-index.js'
+import { MAX_SOURCES } from '@shoal/protocol'
+import { overlaps } from './bits.js'
+import type { FindResult, FoundPeer, PeerKey } from './chunk-index.js'
 import { KeepSmallest } from './keep-smallest.js'
 import { PARTIAL, SEEDER } from './swarm.js'
 import type { Member, Swarm } from './swarm.js'
+import { WordScratch } from './word-scratch.js'
 
 /** How many rarest chunk indices a find answer lists. */
 export const RAREST_LIMIT = 64
@@ -11,14 +12,96 @@ export const RAREST_LIMIT = 64
 const CHUNK_SPAN = 2 ** 18
 
 export interface FindPolicy {
-  /** Members examined per group (seeders, partial holders) in one find. */
+  /** Most members examined per group (seeders, partial holders) in one find. */
   scanLimit: number
   random: () => number
 }
 
-/** Up to `limit` wanted chunks with at least one holder, fewest holders first, then lowest index. */
+/** Members examined per group for a find of `max` sources: enough to choose well, O(max). */
+export function sampleSize(max: number, scanLimit: number): number {
+  return Math.min(scanLimit, Math.max(16, 2 * max))
+}
+
+const wantedWords = new WordScratch()
+// Scratch reused by every find (finds run one at a time): the best members so far, and for
+// each listed rarest chunk its holder count, byte and bit mask.
+const best = new KeepSmallest<Member>(MAX_SOURCES)
+const rarestHolders = new Uint32Array(RAREST_LIMIT)
+const rarestByte = new Uint32Array(RAREST_LIMIT)
+const rarestMask = new Uint8Array(RAREST_LIMIT)
+
+/**
+ * Picks sources for `wanted` (wire bytes already checked against the swarm's chunk count).
+ * A member's rank is the holder count of the rarest listed chunk it holds (members holding
+ * none of the listed ones, when the list is full, rank just after them); then lower load;
+ * then random. Each group is examined from a random offset, at most sampleSize members, so
+ * the cost is O(max) members and repeated finds spread over large swarms; in swarms within
+ * the sample the answer is exact.
+ */
+export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Uint8Array, max: number, policy: FindPolicy): FindResult {
+  const rarest = rarestWanted(swarm, wanted)
+  const n = rarest.length
+  if (n === 0) return { peers: [], rarest }
+  for (let k = 0; k < n; k++) {
+    rarestHolders[k] = swarm.availability[rarest[k]]
+    rarestByte[k] = rarest[k] >>> 3
+    rarestMask[k] = 0x80 >>> (rarest[k] & 7)
+  }
+  // With a full list, a member may hold only unlisted wanted chunks: it ranks after the listed.
+  const unlisted = n === RAREST_LIMIT ? rarestHolders[n - 1] + 1 : -1
+  const want = unlisted >= 0 ? wantedWords.load(wanted) : undefined
+  best.clear(max)
+  const sample = sampleSize(max, policy.scanLimit)
+  for (const group of [SEEDER, PARTIAL]) {
+    const members = swarm.groups[group]
+    const size = members.length
+    const count = Math.min(size, sample)
+    let i = size <= sample ? 0 : Math.floor(policy.random() * size)
+    for (let seen = 0; seen < count; seen++, i = i + 1 === size ? 0 : i + 1) {
+      const member = members[i]
+      const rank = group === SEEDER ? rarestHolders[0] : rankOf(member, n, unlisted, want)
+      if (rank < 0 || member.banned || member.peer.key === asker) continue
+      const load = Math.round(member.peer.load * 1023)
+      best.offer(rank * 2 ** 20 + load * 1024 + Math.floor(policy.random() * 1024), member)
+    }
+  }
+  return { peers: best.drain().map(found), rarest }
+}
+
+/** The holder count of the rarest listed chunk the member holds; `unlisted` or -1 when it holds none. */
+function rankOf(member: Member, n: number, unlisted: number, want: Uint32Array | undefined): number {
+  const bytes = member.held.bytes
+  for (let k = 0; k < n; k++) if ((bytes[rarestByte[k]] & rarestMask[k]) !== 0) return rarestHolders[k]
+  return want !== undefined && overlaps(member.words, want) ? unlisted : -1
+}
+
+function found(member: Member): FoundPeer {
+  const { peerId, host, port, load } = member.peer
+  return { peerId, host, port, load, held: member.words }
+}
+
+/**
+ * The rarest wanted chunks: a walk along the swarm's availability order, which ends soon
+ * when wanted is dense; if it has not ended within a budget of a quarter of the chunks
+ * (sparse wanted), one pass over the wanted bits instead. Either way O(wanted bitfield).
+ */
+function rarestWanted(swarm: Swarm, wanted: Uint8Array): number[] {
+  return swarm.chunks.rarestByOrder(wanted, RAREST_LIMIT, 2 * wanted.length) ?? rarestChunks(swarm.availability, wanted)
+}
+
+/** Scratch for rarestChunks: a max-heap of packed (holders, chunk) keys; finds run one at a time. */
+let heap = new Float64Array(RAREST_LIMIT)
+
+/**
+ * Up to `limit` wanted chunks with at least one holder, fewest holders first (then lowest
+ * index). One pass over the wanted bits keeps the `limit` smallest packed keys in a max-heap;
+ * a chunk no better than the worst kept costs one comparison.
+ */
 export function rarestChunks(availability: Uint32Array, wanted: Uint8Array, limit = RAREST_LIMIT): number[] {
-  const kept = new KeepSmallest<number>(limit)
+  if (heap.length < limit) heap = new Float64Array(limit)
+  const h = heap
+  let size = 0
+  let worst = Infinity
   for (let b = 0; b < wanted.length; b++) {
     let v = wanted[b]
     while (v !== 0) {
@@ -26,67 +109,41 @@ export function rarestChunks(availability: Uint32Array, wanted: Uint8Array, limi
       v ^= 0x80 >>> k
       const chunk = (b << 3) | k
       const holders = availability[chunk]
-      if (holders !== 0) kept.offer(holders * CHUNK_SPAN + chunk, chunk)
+      if (holders === 0) continue
+      const key = holders * CHUNK_SPAN + chunk
+      if (key >= worst) continue
+      if (size < limit) {
+        siftUp(h, size++, key)
+        if (size === limit) worst = h[0]
+      } else {
+        siftDown(h, size, key)
+        worst = h[0]
+      }
     }
   }
-  return kept.sorted()
+  return Array.from(h.slice(0, size).sort(), (key) => key % CHUNK_SPAN)
 }
 
-/**
- * Picks sources for `wanted` (wire bytes already checked against the swarm's chunk count).
- * A member's rank is the holder count of the rarest listed chunk it holds (members holding
- * none of the listed ones, when the list is full, rank just after them); then lower load;
- * then random. Each group is examined from a random offset, at most scanLimit members, so
- * the cost is bounded and repeated finds spread over large swarms; in swarms within the
- * limit the answer is exact.
- */
-export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Uint8Array, max: number, policy: FindPolicy): FindResult {
-  const rarest = rarestChunks(swarm.availability, wanted)
-  if (rarest.length === 0 || max === 0) return { peers: [], rarest }
-  const want = alignedBits(wanted.length, wanted)
-  const rankOf = rankFunction(swarm, rarest, want.words)
-  const best = new KeepSmallest<Member>(max)
-  const offer = (member: Member): void => {
-    if (member.banned || member.peer.key === asker) return
-    const rank = rankOf(member)
-    if (rank < 0) return
-    const load = Math.round(member.peer.load * 1023)
-    best.offer(rank * 2 ** 20 + load * 1024 + Math.floor(policy.random() * 1024), member)
+function siftUp(h: Float64Array, at: number, key: number): void {
+  while (at > 0) {
+    const parent = (at - 1) >>> 1
+    if (h[parent] >= key) break
+    h[at] = h[parent]
+    at = parent
   }
-  sample(swarm.groups[SEEDER], policy, offer)
-  sample(swarm.groups[PARTIAL], policy, offer)
-  return { peers: toSources(best.sorted(), want.words, wanted.length), rarest }
+  h[at] = key
 }
 
-/** A member's rank for this query, or -1 when it holds no wanted chunk. */
-function rankFunction(swarm: Swarm, rarest: number[], want: Uint32Array): (m: Member) => number {
-  const holders = rarest.map((chunk) => swarm.availability[chunk])
-  const unlisted = rarest.length === RAREST_LIMIT ? holders[holders.length - 1] + 1 : -1
-  return (member) => {
-    if (member.group === SEEDER) return holders[0]
-    const bytes = member.held.bytes
-    for (let k = 0; k < rarest.length; k++) if (hasBit(bytes, rarest[k])) return holders[k]
-    return unlisted >= 0 && overlaps(member.words, want) ? unlisted : -1
+/** Replaces the root (the largest key) with `key` and restores the heap. */
+function siftDown(h: Float64Array, size: number, key: number): void {
+  let at = 0
+  for (;;) {
+    let child = 2 * at + 1
+    if (child >= size) break
+    if (child + 1 < size && h[child + 1] > h[child]) child++
+    if (h[child] <= key) break
+    h[at] = h[child]
+    at = child
   }
-}
-
-function sample(group: Member[], policy: FindPolicy, visit: (m: Member) => void): void {
-  const n = group.length
-  const count = Math.min(n, policy.scanLimit)
-  let i = n <= policy.scanLimit ? 0 : Math.floor(policy.random() * n)
-  for (let seen = 0; seen < count; seen++) {
-    visit(group[i])
-    if (++i === n) i = 0
-  }
-}
-
-function toSources(members: Member[], want: Uint32Array, byteLength: number): Source[] {
-  const words = want.length
-  const all = new Uint32Array(words * members.length)
-  return members.map((m, j) => {
-    const base = j * words
-    for (let i = 0; i < words; i++) all[base + i] = m.words[i] & want[i]
-    const { peerId, host, port, load } = m.peer
-    return { peerId, host, port, load, chunks: new Uint8Array(all.buffer, base * 4, byteLength) }
-  })
+  h[at] = key
 }

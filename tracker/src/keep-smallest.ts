@@ -6,9 +6,19 @@ export class KeepSmallest<T> {
   private readonly keys: Float64Array
   private readonly values: T[] = []
   private length = 0
+  private capacity: number
 
-  constructor(readonly capacity: number) {
-    this.keys = new Float64Array(capacity)
+  /** `room` is the most entries it will ever be asked to keep. */
+  constructor(room: number) {
+    this.keys = new Float64Array(room)
+    this.capacity = room
+  }
+
+  /** Empties it, to keep at most `capacity` (≤ room) entries from now on. */
+  clear(capacity: number): void {
+    this.length = 0
+    this.values.length = 0
+    this.capacity = capacity
   }
 
   offer(key: number, value: T): void {
@@ -23,11 +33,18 @@ export class KeepSmallest<T> {
     }
   }
 
-  /** The kept values, smallest key first. */
-  sorted(): T[] {
-    const order = Array.from({ length: this.length }, (_, i) => i)
-    order.sort((a, b) => this.keys[a] - this.keys[b])
-    return order.map((i) => this.values[i])
+  /** Empties the heap, returning the kept values smallest key first. */
+  drain(): T[] {
+    const out = new Array<T>(this.length)
+    while (this.length > 0) {
+      out[this.length - 1] = this.values[0]
+      const last = --this.length
+      this.keys[0] = this.keys[last]
+      this.values[0] = this.values[last]
+      this.siftDown(0)
+    }
+    this.values.length = 0
+    return out
   }
 
   private siftUp(i: number): void {

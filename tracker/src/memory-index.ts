@@ -33,7 +33,7 @@ export class MemoryChunkIndex implements ChunkIndex {
   register(peer: IndexPeer, holdings: readonly IndexHolding[]): void {
     this.checkHoldings(peer.key, holdings)
     this.drop(peer.key)
-    const record: PeerRecord = { ...peer, load: 0, swarms: new Map() }
+    const record: PeerRecord = { key: peer.key, peerId: peer.peerId, host: peer.host, port: peer.port, load: 0, swarms: new Map() }
     this.peers.set(peer.key, record)
     for (const h of holdings) this.join(record, h.content, h.chunkCount, h.bitfield)
   }

@@ -1,5 +1,6 @@
 import { trackerCodec } from '@shoal/protocol'
 import type { CloseCode, TrackerReply } from '@shoal/protocol'
+import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { IndexPeer } from './chunk-index.js'
 import type { TrackerConfig } from './config.js'
@@ -20,11 +21,13 @@ export class Session {
   /** When the send buffer first went over the limit (0: it is not over). */
   overBufferSince = 0
   closing = false
+  private corked = false
   private readonly messages: TokenBucket
   /** Rejected messages allowed before a flooding connection is closed. */
   private readonly strikes: TokenBucket
 
-  constructor(readonly ws: WebSocket, readonly address: string, private readonly config: TrackerConfig) {
+  /** `socket` is the upgraded connection under `ws`, corked while a batch of replies is written. */
+  constructor(readonly ws: WebSocket, private readonly socket: Socket, readonly address: string, private readonly config: TrackerConfig) {
     const { messageRate, messageBurst } = config.limits
     this.messages = new TokenBucket(messageRate, messageBurst)
     this.strikes = new TokenBucket(messageRate, messageBurst)
@@ -40,10 +43,24 @@ export class Session {
     return this.strikes.take()
   }
 
-  send(reply: TrackerReply): void {
+  /**
+   * Replies produced while handling one read (often several requests) leave in one write:
+   * the socket stays corked until the current tick's work is done.
+   */
+  send(reply: TrackerReply | Uint8Array): void {
     if (this.closing || this.ws.readyState !== this.ws.OPEN) return
-    this.ws.send(trackerCodec.encode(reply))
+    if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+      process.nextTick(uncork, this)
+    }
+    this.ws.send(reply instanceof Uint8Array ? reply : trackerCodec.encode(reply))
     if (this.overBufferSince === 0 && this.ws.bufferedAmount > this.config.limits.maxBufferedBytes) this.overBufferSince = performance.now()
+  }
+
+  uncork(): void {
+    this.corked = false
+    this.socket.uncork()
   }
 
   /** Whether the send buffer has stayed over the limit for `forMs`. */
@@ -63,4 +80,8 @@ export class Session {
     this.ws.close(code, reason)
     setTimeout(() => this.ws.terminate(), this.config.closeGraceMs).unref()
   }
+}
+
+function uncork(session: Session): void {
+  session.uncork()
 }

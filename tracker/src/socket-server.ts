@@ -1,4 +1,5 @@
 import type { Server } from 'node:http'
+import type { Socket } from 'node:net'
 import { CloseCode } from '@shoal/protocol'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
@@ -20,7 +21,7 @@ export class SocketServer {
     const { config } = ctx
     this.dispatcher = new Dispatcher(ctx)
     this.wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: config.limits.maxFrame, clientTracking: false })
-    this.wss.on('connection', (ws, req) => this.accept(ws, observedAddress(req, config.trustProxy)))
+    this.wss.on('connection', (ws, req) => this.accept(ws, req.socket as Socket, observedAddress(req, config.trustProxy)))
     this.wss.on('error', (err) => config.logger.error({ err }, 'websocket server error'))
     this.sweepTimer = setInterval(() => this.sweep(performance.now()), config.sweepIntervalMs)
     this.sweepTimer.unref()
@@ -39,9 +40,9 @@ export class SocketServer {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
   }
 
-  private accept(ws: WebSocket, address: string): void {
+  private accept(ws: WebSocket, socket: Socket, address: string): void {
     const { sessions, totals, config } = this.ctx
-    const session = new Session(ws, address, config)
+    const session = new Session(ws, socket, address, config)
     sessions.all.add(session)
     totals.connections++
     ws.on('message', (data, isBinary) => this.dispatcher.handle(session, data as Buffer, isBinary))

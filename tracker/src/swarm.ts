@@ -1,5 +1,6 @@
 import { Bitfield } from '@shoal/protocol'
 import { alignedBits, forEachSetBit } from './bits.js'
+import { ChunkAvailability } from './chunk-availability.js'
 import type { ContentKey, ContentStats, IndexPeer, PeerKey } from './chunk-index.js'
 
 /** A peer as the in-memory index keeps it. */
@@ -33,23 +34,23 @@ export interface SwarmPolicy {
 }
 
 /**
- * The peers of one content and, per chunk, how many of them hold it. Availability and
- * its histogram (chunks per holder count) change incrementally with every bit that
- * flips, so statistics never walk the members.
+ * The peers of one content and, per chunk, how many of them hold it. Availability changes
+ * incrementally with every bit that flips, so statistics never walk the members.
  */
 export class Swarm {
-  readonly availability: Uint32Array
+  readonly chunks: ChunkAvailability
   readonly groups: readonly [Member[], Member[], Member[]] = [[], [], []]
   replicas = 0
-  private histogram: Uint32Array
   /** Target peer → distinct reporters; lives as long as the swarm. */
   private reports: Map<PeerKey, Set<PeerKey>> | undefined
 
   /** `totals.replicas` is the index-wide replica count, kept alongside this swarm's own. */
   constructor(readonly chunkCount: number, private readonly policy: SwarmPolicy, private readonly totals: { replicas: number }) {
-    this.availability = new Uint32Array(chunkCount)
-    this.histogram = new Uint32Array(8)
-    this.histogram[0] = chunkCount
+    this.chunks = new ChunkAvailability(chunkCount)
+  }
+
+  get availability(): Uint32Array {
+    return this.chunks.counts
   }
 
   get size(): number {
@@ -65,7 +66,7 @@ export class Swarm {
     const { bytes, words } = alignedBits(this.byteLength, wire)
     const held = new Bitfield(this.chunkCount, bytes)
     const member: Member = { peer, held, words, group: EMPTY, slot: 0, banned: this.isBanned(peer.key) }
-    if (this.size + 2 > this.histogram.length) this.growHistogram()
+    this.chunks.reserve(this.size + 1)
     forEachSetBit(bytes, (chunk) => this.increment(chunk))
     this.place(member)
     return member
@@ -100,18 +101,12 @@ export class Swarm {
   }
 
   stats(): ContentStats {
-    const seeders = this.groups[SEEDER].length
-    let min = 0
-    while (min < this.histogram.length - 1 && this.histogram[min] === 0) min++
-    let under = 0
-    const target = Math.min(this.policy.replicationTarget, this.histogram.length)
-    for (let a = 0; a < target; a++) under += this.histogram[a]
     return {
       peers: this.size,
-      seeders,
+      seeders: this.groups[SEEDER].length,
       chunkCount: this.chunkCount,
-      availability: { min: this.chunkCount === 0 ? 0 : min, mean: this.chunkCount === 0 ? 0 : this.replicas / this.chunkCount },
-      underReplicatedChunks: under,
+      availability: { min: this.chunks.min(), mean: this.chunkCount === 0 ? 0 : this.replicas / this.chunkCount },
+      underReplicatedChunks: this.chunks.countBelow(this.policy.replicationTarget),
     }
   }
 
@@ -120,25 +115,15 @@ export class Swarm {
   }
 
   private increment(chunk: number): void {
-    const a = this.availability[chunk]++
-    this.histogram[a]--
-    this.histogram[a + 1]++
+    this.chunks.increment(chunk)
     this.replicas++
     this.totals.replicas++
   }
 
   private decrement(chunk: number): void {
-    const a = this.availability[chunk]--
-    this.histogram[a]--
-    this.histogram[a - 1]++
+    this.chunks.decrement(chunk)
     this.replicas--
     this.totals.replicas--
-  }
-
-  private growHistogram(): void {
-    const grown = new Uint32Array(this.histogram.length * 2)
-    grown.set(this.histogram)
-    this.histogram = grown
   }
 
   private groupOf(member: Member): number {

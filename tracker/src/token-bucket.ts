@@ -1,3 +1,5 @@
+const clock = (): number => performance.now()
+
 /**
  * Allows `rate` units per second on average and bursts up to `burst`; refills lazily
  * from the clock on each take, so an idle bucket costs nothing.
@@ -6,7 +8,7 @@ export class TokenBucket {
   private tokens: number
   private last: number
 
-  constructor(private readonly rate: number, private readonly burst: number, private readonly now: () => number = performance.now.bind(performance)) {
+  constructor(private readonly rate: number, private readonly burst: number, private readonly now: () => number = clock) {
     this.tokens = burst
     this.last = this.now()
   }

@@ -1,10 +1,13 @@
 import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import { ErrorCode, ShoalError } from '@shoal/protocol'
+import type { Source } from '@shoal/protocol'
 import type { ChunkIndex, ContentKey, FindResult, IndexHolding, PeerKey } from '../src/chunk-index.js'
 import { MemoryChunkIndex } from '../src/memory-index.js'
+import { sourcesOf } from '../src/sources.js'
 import { bits, setBits, testContent, testPeer } from './lib/index-fixtures.js'
 import { pick, randomBitfield, seeded } from './lib/random.js'
+import { rarestProblem } from './lib/rarest-check.js'
 import { ReferenceIndex, toBools } from './lib/reference-index.js'
 import type { TapTest } from './lib/tap-test.js'
 
@@ -133,14 +136,14 @@ function find(t: Checker, w: World, asker: PeerKey | undefined, ci: number): voi
     t.ok(w.ref.chunkCountOf(content) !== undefined && wanted.length !== (chunkCount + 7) >>> 3, 'only a wrong-length wanted is refused')
     return
   }
-  checkFind(t, w.ref, asker, content, toBools(chunkCount, wanted), max === 0 ? 20 : max, answer)
+  checkFind(t, w.ref, asker, content, toBools(chunkCount, wanted), max === 0 ? 20 : max, { ...answer, peers: sourcesOf(answer, wanted) })
 }
 
 /** Every property a find answer has, against the model. */
-function checkFind(t: Checker, ref: ReferenceIndex, asker: PeerKey | undefined, content: ContentKey, wanted: boolean[], max: number, answer: FindResult): void {
-  const rarest = ref.rarest(content, wanted, 64)
-  t.same(answer.rarest, rarest, 'rarest list')
+function checkFind(t: Checker, ref: ReferenceIndex, asker: PeerKey | undefined, content: ContentKey, wanted: boolean[], max: number, answer: { peers: Source[]; rarest: number[] }): void {
+  const rarest = answer.rarest
   const avail = ref.availability(content) ?? []
+  t.same(rarestProblem(avail, wanted, rarest), undefined, 'rarest list')
   const rankOf = (held: boolean[]): number => {
     const k = rarest.findIndex((c) => held[c])
     if (k >= 0) return avail[rarest[k]]
@@ -222,7 +225,7 @@ t.test('in a swarm larger than the scan limit answers stay sound', (t) => {
     const asker = testPeer(500 + Math.floor(rand() * 120)).key
     const answer = index.find(asker, content, wanted, 10)
     t.ok(answer.peers.length <= 10)
-    for (const p of answer.peers) {
+    for (const p of sourcesOf(answer, wanted)) {
       const key = Buffer.from(p.peerId).toString('hex')
       t.not(key, asker)
       const expected = (held.get(key) as boolean[]).flatMap((h, i) => (h && wantedBools[i] ? [i] : []))

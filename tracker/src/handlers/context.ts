@@ -15,13 +15,16 @@ export interface HandlerContext {
   totals: Totals
 }
 
+/** A reply, or one already encoded. */
+export type Reply = TrackerReply | Uint8Array
+
 /**
  * Handles one request from a session. Returns the reply (or nothing, for messages that
  * have none); throws a ShoalError to answer with an error.
  */
 export type Handler<M extends TrackerRequest> = (
   ctx: HandlerContext, session: Session, msg: M,
-) => TrackerReply | undefined | Promise<TrackerReply | undefined>
+) => Reply | undefined | Promise<Reply | undefined>
 
 /** The registered peer's key; the dispatcher only calls handlers other than register for registered sessions. */
 export function peerKeyOf(session: Session): string {

@@ -1,11 +1,13 @@
 import { toHex } from '@shoal/protocol'
 import type { FindMessage, ReportMessage } from '@shoal/protocol'
+import { encodeSourcesFrame } from '../sources-frame.js'
 import { peerKeyOf } from './context.js'
 import type { Handler } from './context.js'
 
+/** The hot path: the answer is encoded straight from the index's result. */
 export const find: Handler<FindMessage> = ({ index }, session, msg) => {
-  const { peers, rarest } = index.find(peerKeyOf(session), toHex(msg.content), msg.wanted, msg.max)
-  return { type: 'sources', id: msg.id, content: msg.content, peers, rarest }
+  const result = index.find(peerKeyOf(session), toHex(msg.content), msg.wanted, msg.max)
+  return encodeSourcesFrame(msg.id, msg.content, result, msg.wanted)
 }
 
 /** A report names the reporter by its session, so one connection counts once however often it reports. */

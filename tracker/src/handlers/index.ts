@@ -5,7 +5,7 @@ import { find, report } from './find.js'
 import { getManifest, publish } from './manifests.js'
 import { register } from './register.js'
 
-export type { Handler, HandlerContext } from './context.js'
+export type { Handler, HandlerContext, Reply } from './context.js'
 
 type HandlerTable = { [K in TrackerRequest['type']]: Handler<Extract<TrackerRequest, { type: K }>> }
 

@@ -1,6 +1,8 @@
 import { ErrorCode } from '@shoal/protocol'
 import type { ChunkIndex, ChunkIndexOptions } from '../../src/chunk-index.js'
+import { sourcesOf } from '../../src/sources.js'
 import { bits, range, setBits, testContent, testPeer } from './index-fixtures.js'
+import { rarestProblem } from './rarest-check.js'
 import type { TapTest } from './tap-test.js'
 
 export type IndexFactory = (options?: ChunkIndexOptions) => ChunkIndex
@@ -121,13 +123,15 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     index.register(P2, [{ content: A, chunkCount: 12, bitfield: bits(12, [0, 1, 2]) }])
     index.register(P3, [{ content: A, chunkCount: 12, bitfield: bits(12, [9]) }])
     index.register(P4, [{ content: A, chunkCount: 12, bitfield: bits(12, []) }])
-    const answer = index.find(P1.key, A, bits(12, [1, 2, 9, 10]), 0)
-    const byKey = new Map(answer.peers.map((p) => [Buffer.from(p.peerId).toString('hex'), p]))
+    const wanted = bits(12, [1, 2, 9, 10])
+    const answer = index.find(P1.key, A, wanted, 0)
+    const byKey = new Map(sourcesOf(answer, wanted).map((p) => [Buffer.from(p.peerId).toString('hex'), p]))
     t.same([...byKey.keys()].sort(), [P2.key, P3.key].sort())
     t.same(setBits(12, byKey.get(P2.key)?.chunks as Uint8Array), [1, 2])
     t.same(setBits(12, byKey.get(P3.key)?.chunks as Uint8Array), [9])
     t.match(byKey.get(P2.key), { host: P2.host, port: P2.port, load: 0 })
-    t.same(answer.rarest, [10, 1, 2, 9], 'the asker counts as a holder too')
+    t.equal(answer.rarest[0], 10, 'the asker counts as a holder too')
+    t.same(answer.rarest.slice(1).sort(), [1, 2, 9])
     t.same(index.find(undefined, testContent(99), new Uint8Array(5), 0), { peers: [], rarest: [] }, 'unknown content')
     t.throws(() => index.find(P1.key, A, new Uint8Array(1), 0), { code: ErrorCode.BAD_MESSAGE })
     t.same(index.find(P2.key, A, bits(12, []), 5), { peers: [], rarest: [] })
@@ -155,11 +159,27 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     index.register(P2, [{ content: A, chunkCount: 70, bitfield: bits(70, range(65, 70)) }])
     index.register(P3, [{ content: A, chunkCount: 70, bitfield: bits(70, range(66, 70)) }])
     index.register(P4, [{ content: A, chunkCount: 70, bitfield: bits(70, [69]) }])
-    const answer = index.find(undefined, A, bits(70, range(0, 69)), 10)
-    t.same(answer.rarest, range(0, 64))
+    const wanted = bits(70, range(0, 69))
+    const answer = index.find(undefined, A, wanted, 10)
+    t.equal(rarestProblem(index.availability(A) as number[], setBits(70, wanted).reduce((w, c) => ((w[c] = true), w), new Array<boolean>(70).fill(false)), answer.rarest), undefined)
+    t.ok(answer.rarest.every((c) => c < 65), 'the 64 rarest of the 65 chunks only P1 holds')
     const keys = answer.peers.map((p) => Buffer.from(p.peerId).toString('hex'))
     t.equal(keys[0], P1.key)
     t.same(keys.slice(1).sort(), [P2.key, P3.key].sort(), 'P4 holds nothing wanted')
+    t.end()
+  })
+
+  t.test('the rarest list is right whether wanted is dense or sparse', (t) => {
+    const index = create()
+    const n = 600
+    for (let i = 0; i < 12; i++) index.register(testPeer(300 + i), [{ content: A, chunkCount: n, bitfield: bits(n, range(0, n).filter((c) => c % (i + 2) === 0 || c > 500)) }])
+    const availability = index.availability(A) as number[]
+    for (const wantedSet of [range(0, n), range(0, n).filter((c) => c % 7 === 3), [599], [1, 2, 599], range(550, 600), []]) {
+      const wanted = new Array<boolean>(n).fill(false)
+      for (const c of wantedSet) wanted[c] = true
+      const answer = index.find(undefined, A, bits(n, wantedSet), 1)
+      t.equal(rarestProblem(availability, wanted, answer.rarest), undefined, `${wantedSet.length} wanted`)
+    }
     t.end()
   })
 

@@ -138,15 +138,6 @@ export class ReferenceIndex {
     }
   }
 
-  /** Wanted chunks with a holder, fewest holders first, then by index, at most `limit`. */
-  rarest(content: ContentKey, wanted: boolean[], limit: number): number[] {
-    const avail = this.availability(content) ?? []
-    return wanted
-      .flatMap((w, i) => (w && avail[i] > 0 ? [i] : []))
-      .sort((a, b) => avail[a] - avail[b] || a - b)
-      .slice(0, limit)
-  }
-
   /** A registered content's bits, after checking `chunks` would fit. */
   private bitsOf(key: PeerKey, content: ContentKey, chunks: readonly number[]): boolean[] {
     const bits = this.peer(key).contents.get(content)

@@ -1,0 +1,86 @@
+import { hasBit } from './bits.js'
+
+/**
+ * How many holders each chunk of one content has, plus every chunk kept in an array sorted
+ * by that count. A count only ever moves by one, and moving a chunk to the neighbouring
+ * bucket is one swap with that bucket's edge, so the order stays sorted in O(1) per change.
+ * The rarest wanted chunks are then a short walk from the rare end, and bucket edges give
+ * the minimum and the under-replicated count without looking at chunks at all.
+ */
+export class ChunkAvailability {
+  /** Holders per chunk. */
+  readonly counts: Uint32Array
+  /** Chunk indices, fewest holders first. */
+  private readonly order: Uint32Array
+  /** Where each chunk sits in `order`. */
+  private readonly position: Uint32Array
+  /** starts[a]: index in `order` of the first chunk with at least `a` holders. */
+  private starts: Uint32Array
+
+  constructor(readonly chunkCount: number) {
+    this.counts = new Uint32Array(chunkCount)
+    this.order = new Uint32Array(chunkCount)
+    this.position = new Uint32Array(chunkCount)
+    for (let i = 0; i < chunkCount; i++) this.order[i] = this.position[i] = i
+    this.starts = new Uint32Array(8).fill(chunkCount)
+    this.starts[0] = 0
+  }
+
+  /** Makes room for counts up to `holders`. */
+  reserve(holders: number): void {
+    if (holders + 2 <= this.starts.length) return
+    const grown = new Uint32Array(Math.max(holders + 2, this.starts.length * 2)).fill(this.chunkCount)
+    grown.set(this.starts)
+    this.starts = grown
+  }
+
+  increment(chunk: number): void {
+    const a = this.counts[chunk]++
+    // The last slot of bucket a becomes the first of bucket a + 1.
+    this.swap(chunk, this.order[--this.starts[a + 1]])
+  }
+
+  decrement(chunk: number): void {
+    const a = this.counts[chunk]--
+    // The first slot of bucket a becomes the last of bucket a - 1.
+    this.swap(chunk, this.order[this.starts[a]++])
+  }
+
+  /** The smallest holder count over all chunks (0 for a content without chunks). */
+  min(): number {
+    if (this.chunkCount === 0) return 0
+    return this.counts[this.order[0]]
+  }
+
+  /** Chunks with fewer than `holders` holders. */
+  countBelow(holders: number): number {
+    return holders < this.starts.length ? this.starts[holders] : this.chunkCount
+  }
+
+  /**
+   * Up to `limit` chunks of `wanted` that have holders, fewest holders first. Walks the
+   * sorted order from the first held chunk, at most `budget` steps; returns undefined when
+   * the budget ran out first (wanted is too sparse for the walk to pay off).
+   */
+  rarestByOrder(wanted: Uint8Array, limit: number, budget: number): number[] | undefined {
+    const out: number[] = []
+    const end = Math.min(this.chunkCount, this.starts[1] + budget)
+    for (let i = this.starts[1]; i < end; i++) {
+      const chunk = this.order[i]
+      if (hasBit(wanted, chunk)) {
+        out.push(chunk)
+        if (out.length === limit) return out
+      }
+    }
+    return end === this.chunkCount ? out : undefined
+  }
+
+  private swap(chunk: number, other: number): void {
+    const at = this.position[chunk]
+    const to = this.position[other]
+    this.order[at] = other
+    this.position[other] = at
+    this.order[to] = chunk
+    this.position[chunk] = to
+  }
+}

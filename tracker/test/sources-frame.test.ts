@@ -1,0 +1,41 @@
+import t from 'tap'
+import { trackerCodec } from '@shoal/protocol'
+import type { FindResult } from '../src/chunk-index.js'
+import { encodeSourcesFrame } from '../src/sources-frame.js'
+import { sourcesOf } from '../src/sources.js'
+import { pick, randomBitfield, seeded } from './lib/random.js'
+
+function words(bytes: Uint8Array): Uint32Array {
+  const out = new Uint32Array((bytes.length + 3) >>> 2)
+  new Uint8Array(out.buffer).set(bytes)
+  return out
+}
+
+t.test('the direct encoder writes exactly what the codec writes', (t) => {
+  const rand = seeded(11)
+  const hosts = ['127.0.0.1', '::1', '2001:db8:85a3:1234:5678:8a2e:370:7334', 'h'.repeat(31), 'h'.repeat(32), 'x'.repeat(255), 'bücher.example']
+  const frames: [Uint8Array, Uint8Array][] = []
+  for (let round = 0; round < 300; round++) {
+    const chunkCount = pick(rand, [0, 1, 9, 100, 2100, 5000, 262_144])
+    const wanted = randomBitfield(rand, chunkCount, rand())
+    const peers = Array.from({ length: pick(rand, [0, 1, 15, 16, 40]) }, () => ({
+      peerId: randomBitfield(rand, 128, 0.5),
+      host: pick(rand, hosts),
+      port: pick(rand, [0, 127, 128, 255, 256, 65535]),
+      load: pick(rand, [0, 1, 0.5, 0.123456789, 1e-9]),
+      held: words(randomBitfield(rand, chunkCount, rand())),
+    }))
+    const rarest = Array.from({ length: pick(rand, [0, 3, 15, 16, 64]) }, () => Math.floor(rand() * 262_144))
+    const result: FindResult = { peers, rarest }
+    const id = pick(rand, [0, 1, 127, 128, 255, 256, 65535, 65536, 0xffff_ffff])
+    const content = randomBitfield(rand, 256, 0.5)
+    const expected = trackerCodec.encode({ type: 'sources', id, content, peers: sourcesOf(result, wanted), rarest })
+    frames.push([encodeSourcesFrame(id, content, result, wanted), expected])
+  }
+  // Checked after all were encoded, so a later frame overwriting an earlier one shows too.
+  let same = 0
+  for (const [actual, expected] of frames) if (Buffer.compare(Buffer.from(actual), Buffer.from(expected)) === 0) same++
+  t.equal(same, frames.length, 'every frame is byte-identical')
+  t.match(trackerCodec.decode(frames[0][0]), { type: 'sources' })
+  t.end()
+})
