@@ -1,0 +1,143 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import type { Test } from 'tap'
+import WebSocket from 'ws'
+import { PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
+import { ChildNode, runShoal, SHOAL_CLI, startTracker, tempDir } from '@shoal/testkit'
+import type { Cleanup } from '@shoal/testkit'
+import { findProgram, runProgram, skipUnless } from '../lib/ops-programs.js'
+import { daemonLog, TRACKER_CLI } from '../lib/ops-processes.js'
+import { parseEnvironmentFile, UnitFile } from '../lib/ops-unit-file.js'
+
+const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url))
+const TRACKER_UNIT = join(DEPLOY, 'shoal-tracker.service')
+const PEER_UNIT = join(DEPLOY, 'shoal-peer.service')
+const NODE = '/usr/bin/node'
+const needSystemd = skipUnless({ 'systemd-analyze': 'systemd' })
+
+/**
+ * The unit as shipped, or (where node is not at the path the units name) a copy pointing at
+ * this node, since `verify` checks that the command exists.
+ */
+async function unitToVerify(t: Cleanup, path: string): Promise<string> {
+  if (existsSync(NODE)) return path
+  const copy = join(await tempDir(t, 'shoal-unit-'), basename(path))
+  await writeFile(copy, (await readFile(path, 'utf8')).replaceAll(NODE, process.execPath))
+  return copy
+}
+
+t.test('systemd-analyze verify accepts both units without a complaint', { skip: needSystemd }, async (t) => {
+  const analyze = findProgram('systemd-analyze')!
+  const system = await runProgram(analyze, ['verify', await unitToVerify(t, TRACKER_UNIT)])
+  t.same(system, { code: 0, stdout: '', stderr: '' }, 'shoal-tracker.service (system unit)')
+  // A user manager needs a runtime folder; a private one does for verifying.
+  const runtime = await tempDir(t, 'shoal-runtime-')
+  const user = await runProgram(analyze, ['--user', 'verify', await unitToVerify(t, PEER_UNIT)], { env: { ...process.env, XDG_RUNTIME_DIR: runtime } })
+  t.same(user, { code: 0, stdout: '', stderr: '' }, 'shoal-peer.service (user unit)')
+})
+
+t.test('the tracker unit is hardened', async (t) => {
+  const unit = new UnitFile(TRACKER_UNIT)
+  for (const [key, value] of [['DynamicUser', 'yes'], ['ProtectSystem', 'strict'], ['StateDirectory', 'shoal-tracker'], ['Restart', 'on-failure'], ['NoNewPrivileges', 'yes']]) {
+    t.equal(unit.one('Service', key), value, `${key}=${value}`)
+  }
+})
+
+t.test('systemd-analyze security rates the tracker unit OK', { skip: needSystemd }, async (t) => {
+  const security = await runProgram(findProgram('systemd-analyze')!, ['security', '--offline=true', await unitToVerify(t, TRACKER_UNIT)])
+  if (/unrecognized option/.test(security.stderr)) return t.pass('not checked', { skip: 'this systemd-analyze has no offline security check (systemd < 252)' })
+  const level = /Overall exposure level for shoal-tracker\.service: ([\d.]+)/.exec(security.stdout)
+  t.ok(level !== null, 'systemd-analyze security reports an exposure level')
+  t.ok(Number(level?.[1]) <= 2, `exposure level ${level?.[1]} is at most 2.0 (of 10)`)
+})
+
+/** `--flags` and `$VARIABLES` an ExecStart= line uses. */
+function execStartUses(unit: UnitFile): { flags: string[]; variables: Set<string> } {
+  const line = unit.one('Service', 'ExecStart')
+  return {
+    flags: [...line.matchAll(/(?:^|\s)(--[a-z0-9-]+)/g)].map((m) => m[1]),
+    variables: new Set([...line.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1])),
+  }
+}
+
+t.test('every flag and environment variable the units use is one the CLIs know', async (t) => {
+  const trackerHelp = await runProgram(process.execPath, [TRACKER_CLI, '--help'])
+  const daemonHelp = await runShoal(['daemon', '--help'])
+  // Variables ExecStart= needs that no Environment= default sets: peer.env must provide them.
+  const cases: [string, string, string[]][] = [[TRACKER_UNIT, trackerHelp.stdout, []], [PEER_UNIT, daemonHelp.stdout, ['SHOAL_TRACKER_URL']]]
+  for (const [path, help, required] of cases) {
+    const unit = new UnitFile(path)
+    const name = basename(path)
+    const defaults = unit.environment('/home/someone')
+    const { flags, variables } = execStartUses(unit)
+    for (const flag of flags) t.match(help, new RegExp(`\\s${flag}[\\s,]`), `${name}: ${flag} is in --help`)
+    // A variable the command line does not use must be one the program reads itself.
+    for (const variable of defaults.keys()) {
+      if (!variables.has(variable)) t.match(help, new RegExp(`env:\\s+${variable}\\)`), `${name}: ${variable} is in --help`)
+    }
+    t.same([...variables].filter((v) => !defaults.has(v)), required, `${name}: ExecStart= variables without a default`)
+    for (const v of required) t.match(await readFile(path, 'utf8'), new RegExp(`^#.*${v}`, 'm'), `${name}: its comments name ${v}`)
+  }
+})
+
+/** ExecStart's argv with node and the CLI path of the install replaced by this checkout's. */
+function localArgs(t: Test, argv: string[], cli: string, installed: string): string[] {
+  t.equal(argv[0], NODE, `the unit runs ${NODE}`)
+  t.ok(argv[1].endsWith(installed), `the unit's CLI path ends in ${installed}, as in a checkout`)
+  return [cli, ...argv.slice(2)]
+}
+
+t.test("the tracker unit's command line and environment start a working tracker", async (t) => {
+  const unit = new UnitFile(TRACKER_UNIT)
+  const dir = await tempDir(t, 'shoal-unit-')
+  t.same(unit.environmentFiles('/root'), [{ path: '/etc/shoal/tracker.env', optional: true }])
+  // What an operator would put in /etc/shoal/tracker.env; a free port instead of 7070.
+  const envFile = `# test settings\nSHOAL_TRACKER_DATA_DIR=${dir}/state\nSHOAL_TRACKER_PORT=0\nSHOAL_TRACKER_LOG_LEVEL="info"\n`
+  const env = new Map([...unit.environment('/root'), ...parseEnvironmentFile(envFile)])
+  const [script, ...args] = localArgs(t, unit.execStart('/root', env), TRACKER_CLI, '/tracker/dist/src/cli.js')
+  const child = new ChildNode(script, args, Object.fromEntries(env))
+  t.teardown(() => child.kill())
+  const url = await child.waitForLine((l) => /^tracker (ws:\/\/\S+)$/.exec(l)?.[1], 15_000, 'tracker start')
+  t.equal(new URL(url).hostname, '127.0.0.1', 'it listens where SHOAL_TRACKER_HOST says (behind nginx)')
+  t.ok((await stat(join(dir, 'state'))).isDirectory(), 'it keeps its data in SHOAL_TRACKER_DATA_DIR')
+
+  // SHOAL_TRACKER_TRUST_PROXY=true: the address comes from the proxy's X-Forwarded-For.
+  const ws = new WebSocket(url, { perMessageDeflate: false, headers: { 'x-forwarded-for': '127.0.0.9' } })
+  t.teardown(() => ws.terminate())
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+  ws.send(trackerCodec.encode({ type: 'register', id: 1, version: PROTOCOL_VERSION, peerId: new Uint8Array(16).fill(1), key: new Uint8Array(16), port: 7071, contents: [] }))
+  const reply = await new Promise<Buffer>((resolve) => ws.once('message', resolve))
+  t.match(trackerCodec.decode(reply), { type: 'registered', address: '127.0.0.9' }, 'SHOAL_TRACKER_TRUST_PROXY is honoured')
+
+  // KillSignal=SIGTERM with TimeoutStopSec=15s: the tracker must stop cleanly well within it.
+  const started = Date.now()
+  t.equal(await child.kill('SIGTERM'), 0, 'SIGTERM stops it with exit status 0')
+  t.ok(Date.now() - started < 15_000, 'within TimeoutStopSec')
+})
+
+t.test("the peer unit's command line and environment start a daemon that registers", async (t) => {
+  const tracker = await startTracker(t)
+  const unit = new UnitFile(PEER_UNIT)
+  const home = await tempDir(t, 'shoal-home-')
+  const [envFile] = unit.environmentFiles(home)
+  t.same(envFile, { path: join(home, '.config/shoal/peer.env'), optional: false }, 'peer.env is required (it names the tracker)')
+  await mkdir(join(home, '.config/shoal'), { recursive: true })
+  // As docs/run-a-peer.md has it, with test addresses: loopback and a free port.
+  await writeFile(envFile.path, `SHOAL_TRACKER_URL=${tracker.url}\nSHOAL_PEER_HOST=127.0.0.1\nSHOAL_PEER_PORT=0\nSHOAL_UPLOAD_LIMIT=2M\n`)
+  const env = new Map([...unit.environment(home), ...parseEnvironmentFile(await readFile(envFile.path, 'utf8'))])
+  const [script, ...args] = localArgs(t, unit.execStart(home, env), SHOAL_CLI, '/peer/dist/src/cli.js')
+  const child = new ChildNode(script, args, { ...Object.fromEntries(env), HOME: home })
+  t.teardown(() => child.kill())
+  const ready = await daemonLog(child, 'daemon ready', 'daemon start')
+  t.equal(ready.dataDir, join(home, '.shoal'), 'its data is in SHOAL_DATA_DIR')
+  t.same(ready.trackers, [tracker.url], 'its default tracker is SHOAL_TRACKER_URL')
+  const registered = await daemonLog(child, 'registered with tracker', 'daemon registers')
+  t.equal(registered.tracker, tracker.url)
+  const status = await runShoal(['status', '--json'], { dataDir: join(home, '.shoal') })
+  t.match(JSON.parse(status.stdout), { trackers: [{ url: tracker.url, state: 'registered' }] }, '`shoal status` finds the daemon through SHOAL_DATA_DIR')
+  t.equal((await tracker.stats()).peersOnline, 1, 'the tracker counts it')
+  t.equal(await child.kill('SIGTERM'), 0, 'SIGTERM stops it with exit status 0')
+})
