@@ -4,12 +4,11 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Test } from 'tap'
-import WebSocket from 'ws'
-import { PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
 import { ChildNode, runShoal, SHOAL_CLI, startTracker, tempDir } from '@shoal/testkit'
 import type { Cleanup } from '@shoal/testkit'
 import { findProgram, runProgram, skipUnless } from '../lib/ops-programs.js'
-import { daemonLog, TRACKER_CLI } from '../lib/ops-processes.js'
+import { daemonLog, spawnTracker, TRACKER_CLI } from '../lib/ops-processes.js'
+import { RawPeer } from '../lib/ops-raw-peer.js'
 import { parseEnvironmentFile, UnitFile } from '../lib/ops-unit-file.js'
 
 const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url))
@@ -83,11 +82,11 @@ t.test('every flag and environment variable the units use is one the CLIs know',
   }
 })
 
-/** ExecStart's argv with node and the CLI path of the install replaced by this checkout's. */
-function localArgs(t: Test, argv: string[], cli: string, installed: string): string[] {
+/** ExecStart's arguments after `node <installed CLI path>` (to run with this checkout's CLI). */
+function cliArgs(t: Test, argv: string[], installed: string): string[] {
   t.equal(argv[0], NODE, `the unit runs ${NODE}`)
   t.ok(argv[1].endsWith(installed), `the unit's CLI path ends in ${installed}, as in a checkout`)
-  return [cli, ...argv.slice(2)]
+  return argv.slice(2)
 }
 
 t.test("the tracker unit's command line and environment start a working tracker", async (t) => {
@@ -97,20 +96,14 @@ t.test("the tracker unit's command line and environment start a working tracker"
   // What an operator would put in /etc/shoal/tracker.env; a free port instead of 7070.
   const envFile = `# test settings\nSHOAL_TRACKER_DATA_DIR=${dir}/state\nSHOAL_TRACKER_PORT=0\nSHOAL_TRACKER_LOG_LEVEL="info"\n`
   const env = new Map([...unit.environment('/root'), ...parseEnvironmentFile(envFile)])
-  const [script, ...args] = localArgs(t, unit.execStart('/root', env), TRACKER_CLI, '/tracker/dist/src/cli.js')
-  const child = new ChildNode(script, args, Object.fromEntries(env))
-  t.teardown(() => child.kill())
-  const url = await child.waitForLine((l) => /^tracker (ws:\/\/\S+)$/.exec(l)?.[1], 15_000, 'tracker start')
+  const args = cliArgs(t, unit.execStart('/root', env), '/tracker/dist/src/cli.js')
+  const { child, url } = await spawnTracker(t, args, Object.fromEntries(env))
   t.equal(new URL(url).hostname, '127.0.0.1', 'it listens where SHOAL_TRACKER_HOST says (behind nginx)')
   t.ok((await stat(join(dir, 'state'))).isDirectory(), 'it keeps its data in SHOAL_TRACKER_DATA_DIR')
 
   // SHOAL_TRACKER_TRUST_PROXY=true: the address comes from the proxy's X-Forwarded-For.
-  const ws = new WebSocket(url, { perMessageDeflate: false, headers: { 'x-forwarded-for': '127.0.0.9' } })
-  t.teardown(() => ws.terminate())
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
-  ws.send(trackerCodec.encode({ type: 'register', id: 1, version: PROTOCOL_VERSION, peerId: new Uint8Array(16).fill(1), key: new Uint8Array(16), port: 7071, contents: [] }))
-  const reply = await new Promise<Buffer>((resolve) => ws.once('message', resolve))
-  t.match(trackerCodec.decode(reply), { type: 'registered', address: '127.0.0.9' }, 'SHOAL_TRACKER_TRUST_PROXY is honoured')
+  const peer = await RawPeer.connect(t, url, { headers: { 'x-forwarded-for': '127.0.0.9' } })
+  t.equal((await peer.register(7071)).address, '127.0.0.9', 'SHOAL_TRACKER_TRUST_PROXY is honoured')
 
   // KillSignal=SIGTERM with TimeoutStopSec=15s: the tracker must stop cleanly well within it.
   const started = Date.now()
@@ -128,8 +121,8 @@ t.test("the peer unit's command line and environment start a daemon that registe
   // As docs/run-a-peer.md has it, with test addresses: loopback and a free port.
   await writeFile(envFile.path, `SHOAL_TRACKER_URL=${tracker.url}\nSHOAL_PEER_HOST=127.0.0.1\nSHOAL_PEER_PORT=0\nSHOAL_UPLOAD_LIMIT=2M\n`)
   const env = new Map([...unit.environment(home), ...parseEnvironmentFile(await readFile(envFile.path, 'utf8'))])
-  const [script, ...args] = localArgs(t, unit.execStart(home, env), SHOAL_CLI, '/peer/dist/src/cli.js')
-  const child = new ChildNode(script, args, { ...Object.fromEntries(env), HOME: home })
+  const args = cliArgs(t, unit.execStart(home, env), '/peer/dist/src/cli.js')
+  const child = new ChildNode(SHOAL_CLI, args, { ...Object.fromEntries(env), HOME: home })
   t.teardown(() => child.kill())
   const ready = await daemonLog(child, 'daemon ready', 'daemon start')
   t.equal(ready.dataDir, join(home, '.shoal'), 'its data is in SHOAL_DATA_DIR')
