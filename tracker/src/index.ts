@@ -4,6 +4,7 @@ import { Tracker } from './tracker.js'
 
 export { Tracker } from './tracker.js'
 export { MemoryChunkIndex } from './memory-index.js'
+export { sourcesOf } from './sources.js'
 export type * from './chunk-index.js'
 export type { TrackerLimits } from './config.js'
 export type { Totals } from './counters.js'

@@ -45,6 +45,8 @@ export interface Measurement extends Workload {
   /** /stats latency with every peer registered: idle, and under load. */
   statsIdle: LatencyHistogram
   statsLoaded: LatencyHistogram
+  /** Building and serializing the /stats body inside the tracker, µs (Shoal only). */
+  statsComputeMicros: number | null
 }
 
 const HOST = new URL('./tracker-host.js', import.meta.url)
@@ -81,6 +83,7 @@ export async function measure(workload: Workload, plan: Plan): Promise<Measureme
     const settings: LoadSettings = { ...workload, url, contents: plan.contents, chunks: plan.chunks, sourceAddresses: plan.sourceAddresses }
     const setup = await ask<{ seconds: number }>(generator, { cmd: 'connect', settings })
     const idle = await ask<TrackerUsage>(host, { cmd: 'usage' })
+    const { micros: statsComputeMicros } = await ask<{ micros: number | null }>(host, { cmd: 'stats-cost' })
     const statsIdle = new LatencyHistogram()
     await timeStats(statsUrl, 5, 0, new LatencyHistogram())
     await timeStats(statsUrl, 50, 0, statsIdle)
@@ -119,6 +122,7 @@ export async function measure(workload: Workload, plan: Plan): Promise<Measureme
       rssPerPeer: (idle.rss - base.rss) / connections,
       statsIdle,
       statsLoaded,
+      statsComputeMicros,
     }
   } finally {
     // The tracker goes first, so it never sees its peers vanish mid-reply.

@@ -14,6 +14,8 @@ import { serve } from './ipc.js'
 interface Hosted {
   url: string
   messages(): number | undefined
+  /** Builds and serializes the stats body, as GET /stats does (Shoal only). */
+  statsBody: (() => string) | undefined
   close(): Promise<void>
 }
 
@@ -26,6 +28,7 @@ async function hostShoal(): Promise<Hosted> {
   return {
     url: tracker.url,
     messages: () => tracker.stats().totals.messages,
+    statsBody: () => JSON.stringify(tracker.stats()),
     close: async () => {
       await tracker.close()
       await rm(dataDir, { recursive: true, force: true })
@@ -41,6 +44,7 @@ async function hostBittorrentTracker(): Promise<Hosted> {
   return {
     url: `ws://127.0.0.1:${port}`,
     messages: () => undefined,
+    statsBody: undefined,
     // Its close waits for every connection to end; the process is about to exit anyway.
     close: async () => server.close(),
   }
@@ -57,6 +61,13 @@ serve(async (message) => {
     peakRss = Math.max(peakRss, rss)
     const usage: TrackerUsage = { cpu: process.cpuUsage(), rss, peakRss, heapUsed, external, messages: hosted.messages() }
     return usage
+  }
+  if (message.cmd === 'stats-cost') {
+    const body = hosted.statsBody
+    if (body === undefined) return { micros: null }
+    const started = performance.now()
+    for (let i = 0; i < 200; i++) body()
+    return { micros: ((performance.now() - started) * 1000) / 200 }
   }
   if (message.cmd === 'exit') {
     await hosted.close()
