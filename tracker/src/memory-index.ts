@@ -32,8 +32,10 @@ export class MemoryChunkIndex implements ChunkIndex {
 
   register(peer: IndexPeer, holdings: readonly IndexHolding[]): void {
     this.checkHoldings(peer.key, holdings)
+    // A resync replaces what the peer holds; its last reported load still stands.
+    const load = this.peers.get(peer.key)?.load ?? 0
     this.drop(peer.key)
-    const record: PeerRecord = { key: peer.key, peerId: peer.peerId, host: peer.host, port: peer.port, load: 0, swarms: new Map() }
+    const record: PeerRecord = { key: peer.key, peerId: peer.peerId, host: peer.host, port: peer.port, load, swarms: new Map() }
     this.peers.set(peer.key, record)
     for (const h of holdings) this.join(record, h.content, h.chunkCount, h.bitfield)
   }

@@ -40,7 +40,7 @@ export class ReferenceIndex {
     }
     if (holdings.length > this.limits.maxContentsPerPeer) throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'contents')
     const after = new Map(this.peers)
-    after.set(peer.key, { peer, load: 0, contents: new Map(holdings.map((h) => [h.content, toBools(h.chunkCount, h.bitfield)])) })
+    after.set(peer.key, { peer, load: this.peers.get(peer.key)?.load ?? 0, contents: new Map(holdings.map((h) => [h.content, toBools(h.chunkCount, h.bitfield)])) })
     if (indexedChunks(after) > this.limits.maxIndexedChunks) throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'chunks')
     this.drop(peer.key)
     this.peers.set(peer.key, after.get(peer.key) as RefPeer)
