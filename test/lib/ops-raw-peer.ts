@@ -34,13 +34,27 @@ export class RawPeer {
 
   request(msg: Request): Promise<TrackerReply> {
     const id = this.nextId++
+    return this.send(id, trackerCodec.encode({ ...msg, id } as TrackerRequest), msg.type)
+  }
+
+  /** For messages the tracker does not answer when they succeed (have, lost, heartbeat). */
+  tell(msg: Request): void {
+    this.ws.send(trackerCodec.encode({ ...msg, id: this.nextId++ } as TrackerRequest))
+  }
+
+  /** Sends bytes that are no valid request; the tracker's error reply carries id 0. */
+  sendInvalid(frame: Uint8Array): Promise<TrackerReply> {
+    return this.send(0, frame, 'an invalid frame')
+  }
+
+  private send(id: number, frame: Uint8Array, what: string): Promise<TrackerReply> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${msg.type} within 5 s`)), 5000)
+      const timer = setTimeout(() => reject(new Error(`no reply to ${what} within 5 s`)), 5000)
       this.pending.set(id, (reply) => {
         clearTimeout(timer)
         resolve(reply)
       })
-      this.ws.send(trackerCodec.encode({ ...msg, id } as TrackerRequest))
+      this.ws.send(frame)
     })
   }
 
