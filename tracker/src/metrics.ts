@@ -52,5 +52,8 @@ export function createMetrics(source: StatsSource): Registry {
     },
   })
   collectDefaultMetrics({ register: registry, prefix: 'shoal_tracker_' })
+  // Gauges named *_total break the Prometheus naming rules (promtool flags them); the
+  // per-type nodejs_active_* gauges beside them carry the same figures.
+  for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`shoal_tracker_nodejs_active_${kind}_total`)
   return registry
 }

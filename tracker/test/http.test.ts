@@ -73,6 +73,7 @@ t.test('/metrics is a parseable exposition with the same figures', async (t) => 
   t.equal(samples.get('shoal_tracker_messages_total{type="register"}'), 1)
   t.equal(samples.get('shoal_tracker_connections_total'), 1)
   t.ok(samples.has('shoal_tracker_process_resident_memory_bytes'), 'process metrics too')
+  t.notOk([...samples.keys()].some((name) => /^shoal_tracker_nodejs_active_\w+_total/.test(name)), 'no gauge named *_total')
 })
 
 t.test('message rate and history samples', async (t) => {
