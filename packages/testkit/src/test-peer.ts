@@ -70,7 +70,8 @@ export class TestPeer {
     if (o.maxUploads !== undefined) args.push('--max-uploads', String(o.maxUploads))
     if (o.trackerToken !== undefined) args.push('--tracker-token', o.trackerToken)
     for (const [name, value] of Object.entries(o.tuning ?? {})) args.push(`--${kebab(name)}`, String(value))
-    this.child = new ChildNode(SHOAL_CLI, args)
+    // As the `shoal` bin's first line does (it is run here through node, which skips that line).
+    this.child = new ChildNode(SHOAL_CLI, args, { UV_USE_IO_URING: '0' })
     const ready = await this.child.waitForLine((line) => {
       const entry = parseJson(line)
       return entry?.msg === 'daemon ready' ? entry : undefined

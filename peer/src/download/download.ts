@@ -51,6 +51,9 @@ interface Connection {
   address: string
   chunks: number
   bytes: number
+  /** Delivery rate, bytes/s (moving average over back-to-back pieces). */
+  rate: number
+  lastPieceAt: number
 }
 
 interface Outstanding {
@@ -73,6 +76,10 @@ export interface SourceStatus {
 const RETRY_BASE_MS = 1000
 const RETRY_MAX_MS = 30_000
 const FIRST_FIND_DELAY_MS = 250
+/** Seconds of a source's delivery rate kept requested from it. */
+const QUEUE_SECONDS = 0.5
+/** Requests in flight to a source before its rate is known. */
+const INITIAL_DEPTH = 2
 /** How long a chunk a source refused as busy is fetched elsewhere before asking it again. */
 const DEFER_MS = 1000
 
@@ -111,7 +118,7 @@ export class Download {
     this.content = fromHex(record.id, 32)!
     this.self = toHex(init.peerId)
     this.scheduler = new Scheduler({
-      chunkCount: record.have.size, have: record.have, perPeerInflight: options.perPeerInflight,
+      chunkCount: record.have.size, have: record.have, perPeerInflight: options.perPeerInflight, initialInflight: Math.min(INITIAL_DEPTH, options.perPeerInflight),
       requestTimeoutMs: options.requestTimeoutMs, banAfter: options.banAfter, endgameDuplicates: 1, resortMs: 50,
     })
   }
@@ -221,7 +228,7 @@ export class Download {
       return
     }
     source.failures = 0
-    this.attach({ key: actual, client, address: `${source.host}:${source.port}`, chunks: 0, bytes: 0 })
+    this.attach({ key: actual, client, address: `${source.host}:${source.port}`, chunks: 0, bytes: 0, rate: 0, lastPieceAt: Date.now() })
   }
 
   private attach(conn: Connection): void {
@@ -328,6 +335,7 @@ export class Download {
   private async onPiece(conn: Connection, req: SentRequest, data: Uint8Array): Promise<void> {
     this.finish(conn.key, req.chunk)
     conn.bytes += data.length
+    this.measure(conn, data.length)
     if (!this.scheduler.received(conn.key, req.chunk, Date.now())) {
       this.wasted++
       this.pump()
@@ -348,6 +356,22 @@ export class Download {
     for (const dup of this.scheduler.completed(req.chunk)) this.cancel(dup)
     this.init.onVerified(req.chunk)
     if (!this.finishIfComplete()) this.pump()
+  }
+
+  /**
+   * Keeps about QUEUE_SECONDS of what a source delivers in flight to it: enough to keep a
+   * fast link busy, little enough that a slow or shared uploader is not handed a queue
+   * that other sources could serve sooner. A gap counts only when the source had other
+   * requests waiting, so idle time does not lower the estimate.
+   */
+  private measure(conn: Connection, bytes: number): void {
+    const now = Date.now()
+    if (conn.client.inflight > 0 && now > conn.lastPieceAt) {
+      const sample = (bytes * 1000) / (now - conn.lastPieceAt)
+      conn.rate = conn.rate === 0 ? sample : 0.7 * conn.rate + 0.3 * sample
+      this.scheduler.setDepth(conn.key, 1 + (conn.rate * QUEUE_SECONDS) / this.init.record.manifest.chunkSize)
+    }
+    conn.lastPieceAt = now
   }
 
   /** Bad bytes: discarded, counted against the source, which is banned and reported at the limit. */

@@ -10,8 +10,10 @@ export interface SchedulerInit {
   chunkCount: number
   /** Chunks already verified. */
   have?: Bitfield
-  /** Requests in flight to one peer at a time. */
+  /** Most requests in flight to one peer. */
   perPeerInflight: number
+  /** Requests in flight to a new peer, until `setDepth` says otherwise. Default perPeerInflight. */
+  initialInflight?: number
   /** A request fails over to another peer once its peer has sent nothing for this long. */
   requestTimeoutMs: number
   /** Bad chunks from one peer before it is banned. */
@@ -32,8 +34,10 @@ interface PeerState {
   lastHeard: number
   busyUntil: number
   strikes: number
-  /** Current in-flight cap: perPeerInflight, or 1 after a timeout until the peer delivers. */
-  limit: number
+  /** In-flight cap the caller set from the peer's delivery rate (perPeerInflight at most). */
+  depth: number
+  /** Timed out and not delivered since: one request at a time. */
+  snubbed: boolean
   /** Chunk → until when not to ask this peer for it (it said to get it elsewhere). */
   deferred: Map<number, number>
 }
@@ -101,7 +105,7 @@ export class Scheduler {
 
   addPeer(peer: string, has: Bitfield, now: number): boolean {
     if (this.banned.has(peer) || this.peers.has(peer) || has.size !== this.init.chunkCount) return false
-    this.peers.set(peer, { has: has.clone(), inflight: new Map(), lastHeard: now, busyUntil: 0, strikes: 0, limit: this.init.perPeerInflight, deferred: new Map() })
+    this.peers.set(peer, { has: has.clone(), inflight: new Map(), lastHeard: now, busyUntil: 0, strikes: 0, depth: this.init.initialInflight ?? this.init.perPeerInflight, snubbed: false, deferred: new Map() })
     for (const c of has) this.avail[c]++
     this.dirty = true
     return true
@@ -167,7 +171,7 @@ export class Scheduler {
       progress = false
       for (const [peer, p] of free) {
         if (out.length >= budget) break
-        if (p.inflight.size >= p.limit || cursors.get(peer) === -1) continue
+        if (p.inflight.size >= limitOf(p) || cursors.get(peer) === -1) continue
         const at = this.nextUnrequested(p, cursors.get(peer) ?? 0, now)
         cursors.set(peer, at === -1 ? -1 : at + 1)
         if (at === -1) {
@@ -190,7 +194,7 @@ export class Scheduler {
     const p = this.peers.get(peer)
     if (p !== undefined) {
       p.lastHeard = now
-      p.limit = this.init.perPeerInflight
+      p.snubbed = false
       if (p.inflight.has(chunk)) this.unrequest(peer, p, chunk)
     }
     if (!this.wants(chunk)) return false
@@ -232,6 +236,16 @@ export class Scheduler {
     return false
   }
 
+  /**
+   * How many requests to keep in flight to the peer (1..perPeerInflight): about a fixed
+   * time's worth of what it delivers, so a slow or shared uploader is not handed a long
+   * queue that other sources could have served.
+   */
+  setDepth(peer: string, depth: number): void {
+    const p = this.peers.get(peer)
+    if (p !== undefined) p.depth = Math.max(1, Math.min(this.init.perPeerInflight, Math.round(depth)))
+  }
+
   /** The peer wants this chunk fetched elsewhere: not asked of it again until `until`. */
   defer(peer: string, chunk: number, until: number): void {
     const p = this.peers.get(peer)
@@ -258,7 +272,7 @@ export class Scheduler {
       for (const [chunk, sentAt] of p.inflight) {
         if (now - Math.max(sentAt, p.lastHeard) < this.init.requestTimeoutMs) continue
         this.unrequest(peer, p, chunk)
-        p.limit = 1
+        p.snubbed = true
         out.push({ peer, chunk })
       }
     }
@@ -286,7 +300,7 @@ export class Scheduler {
   }
 
   private freePeers(now: number): [string, PeerState][] {
-    const free = [...this.peers].filter(([, p]) => p.busyUntil <= now && p.inflight.size < p.limit)
+    const free = [...this.peers].filter(([, p]) => p.busyUntil <= now && p.inflight.size < limitOf(p))
     const shuffle = new Map(free.map(([peer]) => [peer, this.random()]))
     return free.sort(([a, pa], [b, pb]) => pa.inflight.size - pb.inflight.size || shuffle.get(a)! - shuffle.get(b)!)
   }
@@ -321,7 +335,7 @@ export class Scheduler {
     candidates.sort((a, b) => this.requested.get(a)!.size - this.requested.get(b)!.size)
     for (const [peer, p] of free) {
       for (const c of candidates) {
-        if (out.length >= budget || p.inflight.size >= p.limit) break
+        if (out.length >= budget || p.inflight.size >= limitOf(p)) break
         const by = this.requested.get(c)
         if (by === undefined || by.size >= maxPeers || by.has(peer) || !p.has.has(c) || !this.askable(p, c, now)) continue
         out.push(this.request(peer, p, c, now))
@@ -339,4 +353,8 @@ export class Scheduler {
     this.order = this.missing.toArray()
     this.order.sort((a, b) => key(a) - key(b) || rank(a) - rank(b) || this.tiebreak[a] - this.tiebreak[b])
   }
+}
+
+function limitOf(p: PeerState): number {
+  return p.snubbed ? 1 : p.depth
 }

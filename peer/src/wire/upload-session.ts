@@ -117,8 +117,8 @@ export class UploadSession {
       socket.send({ type: 'busy', id: msg.id, retryAfterMs: this.init.policy.busyRetryMs })
       return
     }
-    if (spread.refuse(record.id, msg.chunk, this.remotePeerId!, slots.saturated)) {
-      socket.send({ type: 'reject', id: msg.id, code: ErrorCode.BUSY, message: 'just sent to another peer; fetch it there' })
+    if (spread.refuse(record.id, manifestChunkCount(record.manifest), msg.chunk, this.remotePeerId!, slots.saturated)) {
+      socket.send({ type: 'reject', id: msg.id, code: ErrorCode.BUSY, message: 'other chunks are rarer here; fetch this one from a peer that has it' })
       return
     }
     this.queue.push(msg)
@@ -153,7 +153,6 @@ export class UploadSession {
       try {
         const chunk = await store.read(this.content!, req.chunk)
         socket.sendPiece({ id: req.id, chunk: req.chunk, offset: req.offset, data: chunk.subarray(req.offset, req.offset + req.length) })
-        this.init.spread.sent(this.content!, req.chunk, this.remotePeerId!)
         this.init.onUploaded(this.content!, req.length)
       } catch (err) {
         socket.send({ type: 'reject', id: req.id, code: errorCodeOf(err), message: 'chunk could not be read' })

@@ -14,9 +14,9 @@ export class UploadSlots {
     return this.holders.size
   }
 
-  /** More requests are waiting than the active connections could keep in flight: upload is the bottleneck. */
+  /** More requests are waiting than there are connections being served: upload is the bottleneck. */
   get saturated(): boolean {
-    return this.queued > 2 * Math.max(1, this.holders.size)
+    return this.queued > Math.max(1, this.holders.size)
   }
 
   tryAcquire(holder: object): boolean {

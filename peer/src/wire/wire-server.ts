@@ -21,8 +21,8 @@ export interface WireServerInit {
   policy: UploadPolicy
   /** A connection must complete its handshake this soon. */
   handshakeTimeoutMs: number
-  /** While saturated, a chunk sent to one peer is refused to others for this long. */
-  spreadWindowMs: number
+  /** While saturated, a peer asking for an over-served chunk is refused for up to this long. */
+  spreadPatienceMs: number
   log: Logger
   onUploaded: (content: string, bytes: number) => void
 }
@@ -38,7 +38,7 @@ export class WireServer {
 
   constructor(private readonly init: WireServerInit) {
     this.slots = new UploadSlots(init.maxUploads)
-    this.spread = new SpreadPolicy(init.spreadWindowMs)
+    this.spread = new SpreadPolicy(init.spreadPatienceMs)
     this.server = createServer((socket) => this.accept(new FramedSocket(socket)))
   }
 
@@ -69,6 +69,7 @@ export class WireServer {
   drop(content: string): void {
     for (const s of this.sessions.get(content) ?? []) s.close()
     this.sessions.delete(content)
+    this.spread.forget(content)
   }
 
   /** Connections currently open for a content. */
