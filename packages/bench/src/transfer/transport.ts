@@ -1,21 +1,18 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { MAX_PEER_FRAME, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
 import type { PeerMessage } from '@shoal/protocol'
 import { FramedSocket } from '@shoal/peer'
+import { ChildServer } from './child-server.js'
+import { cpuSeconds } from './cpu.js'
 
 export type Transport = 'tcp' | 'ws'
 
 export interface TransportResult {
   transport: Transport
-  bytes: number
-  seconds: number
   mbPerSec: number
-  /** CPU seconds per GiB moved: client, server. */
+  /** CPU seconds per GiB moved, receiving and sending side. */
   clientCpuPerGiB: number
   serverCpuPerGiB: number
 }
@@ -23,24 +20,27 @@ export interface TransportResult {
 const CONTENT = new Uint8Array(32)
 const PIECE = 1024 * 1024
 
-/** Pulls `total` bytes of 1 MiB pieces with `depth` requests in flight from a server process. */
+interface Client {
+  send(msg: PeerMessage): void
+  onMessage: (msg: PeerMessage) => void
+  close(): void
+}
+
+/**
+ * Pulls `total` bytes as 1 MiB pieces, `depth` requests in flight, from a server process
+ * speaking the peer wire over one transport. Both sides decode every frame with
+ * peerCodec, as peers do.
+ */
 export async function measureTransport(transport: Transport, total: number, depth = 8): Promise<TransportResult> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./transport-server.js', import.meta.url)), transport, String(PIECE)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
-  const { port } = JSON.parse((await lines.next()).value as string) as { port: number }
-  const client = transport === 'tcp' ? await tcpClient(port) : await wsClient(port)
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  let sent = 0
-  let received = 0
+  const server = await ChildServer.start(transport, String(PIECE))
+  const client = transport === 'tcp' ? await tcpClient(server.port) : await wsClient(server.port)
   const pieces = Math.ceil(total / PIECE)
+  const cpu0 = cpuSeconds()
+  const t0 = performance.now()
   await new Promise<void>((resolve, reject) => {
-    const next = (): void => {
-      client.send({ type: 'request', id: sent, content: CONTENT, chunk: sent % 1024, offset: 0, length: PIECE })
-      sent++
-    }
+    let sent = 0
+    let received = 0
+    const next = (): void => client.send({ type: 'request', id: ++sent, content: CONTENT, chunk: sent % 1024, offset: 0, length: PIECE })
     client.onMessage = (msg) => {
       if (msg.type !== 'piece' || msg.data.length !== PIECE) return reject(new Error(`unexpected ${msg.type}`))
       if (++received === pieces) return resolve()
@@ -48,23 +48,12 @@ export async function measureTransport(transport: Transport, total: number, dept
     }
     for (let i = 0; i < Math.min(depth, pieces); i++) next()
   })
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
+  const seconds = (performance.now() - t0) / 1000
+  const clientCpu = cpuSeconds() - cpu0
   client.close()
-  child.stdin!.end()
-  const { cpuMs } = JSON.parse((await lines.next()).value as string) as { cpuMs: number }
-  await once(child, 'exit')
+  const serverCpu = await server.stop()
   const gib = (pieces * PIECE) / 2 ** 30
-  return {
-    transport, bytes: pieces * PIECE, seconds, mbPerSec: (pieces * PIECE) / seconds / 1e6,
-    clientCpuPerGiB: (cpu.user + cpu.system) / 1e6 / gib, serverCpuPerGiB: cpuMs / 1000 / gib,
-  }
-}
-
-interface Client {
-  send(msg: PeerMessage): void
-  onMessage: (msg: PeerMessage) => void
-  close(): void
+  return { transport, mbPerSec: (pieces * PIECE) / seconds / 1e6, clientCpuPerGiB: clientCpu / gib, serverCpuPerGiB: serverCpu / gib }
 }
 
 async function tcpClient(port: number): Promise<Client> {
