@@ -92,7 +92,7 @@ function cliArgs(t: Test, argv: string[], installed: string): string[] {
 t.test("the tracker unit's command line and environment start a working tracker", async (t) => {
   const unit = new UnitFile(TRACKER_UNIT)
   const dir = await tempDir(t, 'shoal-unit-')
-  t.same(unit.environmentFiles('/root'), [{ path: '/etc/shoal/tracker.env', optional: true }])
+  t.same(unit.environmentFiles('/root'), [{ path: '/etc/shoal/tracker.env', optional: true }], 'tracker.env is optional')
   // What an operator would put in /etc/shoal/tracker.env; a free port instead of 7070.
   const envFile = `# test settings\nSHOAL_TRACKER_DATA_DIR=${dir}/state\nSHOAL_TRACKER_PORT=0\nSHOAL_TRACKER_LOG_LEVEL="info"\n`
   const env = new Map([...unit.environment('/root'), ...parseEnvironmentFile(envFile)])
@@ -128,7 +128,7 @@ t.test("the peer unit's command line and environment start a daemon that registe
   t.equal(ready.dataDir, join(home, '.shoal'), 'its data is in SHOAL_DATA_DIR')
   t.same(ready.trackers, [tracker.url], 'its default tracker is SHOAL_TRACKER_URL')
   const registered = await daemonLog(child, 'registered with tracker', 'daemon registers')
-  t.equal(registered.tracker, tracker.url)
+  t.equal(registered.tracker, tracker.url, 'it registered with that tracker')
   const status = await runShoal(['status', '--json'], { dataDir: join(home, '.shoal') })
   t.match(JSON.parse(status.stdout), { trackers: [{ url: tracker.url, state: 'registered' }] }, '`shoal status` finds the daemon through SHOAL_DATA_DIR')
   t.equal((await tracker.stats()).peersOnline, 1, 'the tracker counts it')
