@@ -73,9 +73,11 @@ t.test('every flag and environment variable the units use is one the CLIs know',
     const defaults = unit.environment('/home/someone')
     const { flags, variables } = execStartUses(unit)
     for (const flag of flags) t.match(help, new RegExp(`\\s${flag}[\\s,]`), `${name}: ${flag} is in --help`)
-    // A variable the command line does not use must be one the program reads itself.
+    // A variable the command line does not use must be one the program (or Node.js and
+    // libuv: NODE_*, UV_*) reads itself.
     for (const variable of defaults.keys()) {
-      if (!variables.has(variable)) t.match(help, new RegExp(`env:\\s+${variable}\\)`), `${name}: ${variable} is in --help`)
+      if (variables.has(variable) || /^(NODE|UV)_/.test(variable)) continue
+      t.match(help, new RegExp(`env:\\s+${variable}\\)`), `${name}: ${variable} is in --help`)
     }
     t.same([...variables].filter((v) => !defaults.has(v)), required, `${name}: ExecStart= variables without a default`)
     for (const v of required) t.match(await readFile(path, 'utf8'), new RegExp(`^#.*${v}`, 'm'), `${name}: its comments name ${v}`)
