@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { pino } from 'pino'
 import { createTracker } from './index.js'
@@ -15,6 +16,8 @@ interface CliOptions {
   ttl: number
   trustProxy: boolean
   logLevel: string
+  tlsCert?: string
+  tlsKey?: string
 }
 
 function integer(min: number, max: number): (value: string) => number {
@@ -41,13 +44,23 @@ const program = new Command('shoal-tracker')
   .addOption(new Option('--trust-proxy [bool]', 'take peer addresses from X-Forwarded-For (behind a reverse proxy)').env('SHOAL_TRACKER_TRUST_PROXY').default(false).argParser(boolean))
   .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').env('SHOAL_TRACKER_LOG_LEVEL').default('info')
     .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addOption(new Option('--tls-cert <file>', 'serve wss:// and https:// with this PEM certificate chain (needs --tls-key)').env('SHOAL_TRACKER_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'the PEM private key of --tls-cert').env('SHOAL_TRACKER_TLS_KEY'))
+
+/** Both files or neither. */
+async function readTls(options: CliOptions): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together: give both or neither')
+  if (options.tlsCert === undefined || options.tlsKey === undefined) return undefined
+  const read = (flag: string, path: string) => readFile(path).catch((err: Error) => { throw new Error(`cannot read ${flag} ${path}: ${err.message}`) })
+  return { cert: await read('--tls-cert', options.tlsCert), key: await read('--tls-key', options.tlsKey) }
+}
 
 async function main(): Promise<void> {
   const options = program.parse().opts<CliOptions>()
   const logger = pino({ level: options.logLevel, base: { name: 'shoal-tracker' } }, pino.destination(2))
   const tracker = createTracker({
     host: options.host, port: options.port, dataDir: options.dataDir, token: options.token,
-    ttlMs: options.ttl * 1000, trustProxy: options.trustProxy, logger,
+    ttlMs: options.ttl * 1000, trustProxy: options.trustProxy, tls: await readTls(options), logger,
   })
   try {
     await tracker.listen()

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, MAX_REGISTER_CONTENTS, MAX_TOKEN_BYTES, MAX_TRACKER_FRAME } from '@shoal/protocol'
+import { createSecureContext } from 'node:tls'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import type { TrackerInit } from './index.js'
@@ -26,12 +27,19 @@ export interface TrackerLimits {
   findScanLimit?: number
 }
 
+/** A certificate chain and its private key, as PEM text (not file names). */
+export interface TrackerTls {
+  cert: string | Buffer
+  key: string | Buffer
+}
+
 export interface TrackerConfig {
   host: string
   port: number
   dataDir: string
   token: string | undefined
   trustProxy: boolean
+  tls: TrackerTls | undefined
   ttlMs: number
   registerTimeoutMs: number
   sweepIntervalMs: number
@@ -58,6 +66,7 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
     dataDir: init.dataDir ?? './shoal-tracker-data',
     token: init.token,
     trustProxy: init.trustProxy ?? false,
+    tls: checkTls(init.tls),
     ttlMs: intOption('ttlMs', init.ttlMs, 60_000, 1, DAY_MS),
     registerTimeoutMs: intOption('registerTimeoutMs', init.registerTimeoutMs, 10_000, 1, DAY_MS),
     sweepIntervalMs: intOption('sweepIntervalMs', init.sweepIntervalMs, 1000, 1, DAY_MS),
@@ -78,4 +87,21 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
     },
     logger: init.logger ?? pino({ enabled: false }),
   }
+}
+
+/** Refuses a certificate or key Node cannot use (unreadable PEM, a key that does not match). */
+function checkTls(tls: TrackerTls | undefined): TrackerTls | undefined {
+  if (tls === undefined) return undefined
+  for (const part of ['cert', 'key'] as const) {
+    const value: unknown = tls[part]
+    if (!(typeof value === 'string' || Buffer.isBuffer(value)) || value.length === 0) {
+      throw new InvalidArgumentError(`tls.${part}`, 'must be PEM text (a string or a Buffer)')
+    }
+  }
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key })
+  } catch (err) {
+    throw new InvalidArgumentError('tls', `the certificate and key are not usable together: ${(err as Error).message}`)
+  }
+  return { cert: tls.cert, key: tls.key }
 }

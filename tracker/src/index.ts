@@ -1,12 +1,12 @@
 import type { Logger } from 'pino'
-import type { TrackerLimits } from './config.js'
+import type { TrackerLimits, TrackerTls } from './config.js'
 import { Tracker } from './tracker.js'
 
 export { Tracker } from './tracker.js'
 export { MemoryChunkIndex } from './memory-index.js'
 export { sourcesOf } from './sources.js'
 export type * from './chunk-index.js'
-export type { TrackerLimits } from './config.js'
+export type { TrackerLimits, TrackerTls } from './config.js'
 export type { Totals } from './counters.js'
 export type { TrackerStats } from './tracker-stats.js'
 export type { HistorySample } from './stats-sampler.js'
@@ -21,6 +21,8 @@ export interface TrackerInit {
   dataDir?: string
   /** When set, registers must carry it and /stats/contents/:id needs it as a bearer token. */
   token?: string
+  /** Serve wss:// and https:// on the port, with this PEM certificate chain and key (the text, not file names). Default: plain ws:// and http://. */
+  tls?: TrackerTls
   /** Take peers' addresses from X-Forwarded-For (behind a reverse proxy). Default false. */
   trustProxy?: boolean
   /** A registered peer silent this long is dropped (peers are told whole seconds, at least 1). Default 60,000. */

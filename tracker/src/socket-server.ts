@@ -1,15 +1,15 @@
-import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { CloseCode } from '@shoal/protocol'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import { Dispatcher } from './dispatcher.js'
 import type { HandlerContext } from './handlers/index.js'
+import type { Listener } from './listener.js'
 import { observedAddress } from './peer-address.js'
 import { Session } from './session.js'
 
 /**
- * The WebSocket side of the shared HTTP server: one Session per connection, frames to the
+ * The WebSocket side of the shared HTTP(S) server: one Session per connection, frames to the
  * dispatcher, and a periodic sweep for register deadlines, expired TTLs and slow consumers.
  */
 export class SocketServer {
@@ -17,7 +17,7 @@ export class SocketServer {
   private readonly dispatcher: Dispatcher
   private readonly sweepTimer: NodeJS.Timeout
 
-  constructor(server: Server, private readonly ctx: HandlerContext) {
+  constructor(server: Listener, private readonly ctx: HandlerContext) {
     const { config } = ctx
     this.dispatcher = new Dispatcher(ctx)
     this.wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: config.limits.maxFrame, clientTracking: false })

@@ -1,4 +1,3 @@
-import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ChunkIndex, ContentKey, ContentStats } from './chunk-index.js'
 import { resolveConfig } from './config.js'
@@ -6,6 +5,8 @@ import type { TrackerConfig } from './config.js'
 import { emptyTotals, restoreTotals } from './counters.js'
 import type { Totals } from './counters.js'
 import { createHttpApp } from './http-app.js'
+import { createListener } from './listener.js'
+import type { Listener } from './listener.js'
 import type { TrackerInit } from './index.js'
 import { MemoryChunkIndex } from './memory-index.js'
 import { createMetrics } from './metrics.js'
@@ -22,7 +23,7 @@ export class Tracker implements StatsSource {
   private readonly store: TrackerStore
   private readonly sessions: PeerSessions
   private readonly totals: Totals = emptyTotals()
-  private readonly server = createServer()
+  private readonly server: Listener
   private socketServer: SocketServer | undefined
   private sampler: StatsSampler | undefined
   private timers: NodeJS.Timeout[] = []
@@ -31,6 +32,7 @@ export class Tracker implements StatsSource {
 
   constructor(init: TrackerInit = {}) {
     this.config = resolveConfig(init)
+    this.server = createListener(this.config)
     this.store = new TrackerStore(this.config.dataDir)
     const { limits } = this.config
     this.index = new MemoryChunkIndex({
@@ -73,13 +75,14 @@ export class Tracker implements StatsSource {
     return (this.server.address() as AddressInfo).port
   }
 
-  /** The base URL peers are given: ws://host:port. */
+  /** The base URL peers are given: ws://host:port, or wss:// with TLS. */
   get url(): string {
-    return `ws://${this.hostForUrl()}:${this.port}`
+    return `${this.config.tls === undefined ? 'ws' : 'wss'}://${this.hostForUrl()}:${this.port}`
   }
 
+  /** http://host:port, or https:// with TLS. */
   get httpUrl(): string {
-    return `http://${this.hostForUrl()}:${this.port}`
+    return `${this.config.tls === undefined ? 'http' : 'https'}://${this.hostForUrl()}:${this.port}`
   }
 
   stats(): TrackerStats {

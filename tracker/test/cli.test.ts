@@ -1,53 +1,10 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { CloseCode } from '@shoal/protocol'
 import { TestClient } from './lib/client.js'
-import type { TapTest } from './lib/tap-test.js'
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
-
-interface Started {
-  child: ChildProcess
-  url: string
-  statsUrl: string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>
-}
-
-function run(args: string[], env: Record<string, string> = {}): Started['exited'] & { child: ChildProcess } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal, stderr }))
-  })
-  return Object.assign(exited, { child })
-}
-
-/** Starts the CLI and waits (bounded) for the two URL lines it prints. */
-async function start(t: TapTest, args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const exited = run(args, env)
-  const { child } = exited
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const urls = new Promise<[string, string]>((resolve, reject) => {
-    const seen: Record<string, string> = {}
-    lines.on('line', (line) => {
-      const [label, value] = line.split(' ')
-      seen[label] = value
-      if (seen.tracker && seen.stats) resolve([seen.tracker, seen.stats])
-    })
-    void exited.then((e) => reject(new Error(`exited early (${e.code}): ${e.stderr}`)))
-    setTimeout(() => reject(new Error('no URL printed within 10 s')), 10_000).unref()
-  })
-  const [url, statsUrl] = await urls
-  return { child, url, statsUrl, exited }
-}
+import { runCli as run, startCli as start } from './lib/cli-process.js'
 
 t.test('the CLI serves, then exits 0 within 5 s of SIGTERM, closing peers with going-away', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'shoal-tracker-cli-'))
