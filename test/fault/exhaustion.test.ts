@@ -178,9 +178,10 @@ t.test('tracker: bitfields of the wrong length, chunks out of range and absurd c
   asker.terminate()
 })
 
-t.test('tracker: one connection registering absurd chunk counts neither takes the index from others nor hundreds of MiB', {
-  todo: 'the index budget (limits.maxIndexedChunks) is shared by all peers and any unpublished content may claim MAX_CHUNKS chunks, each costing 12 bytes of availability up front: one register takes it all',
-}, async (t) => {
+// Known failure, kept running: its assertions are marked todo until it is fixed.
+const SHARED_BUDGET = 'the index budget (limits.maxIndexedChunks) is shared by all peers and any unpublished content may claim MAX_CHUNKS chunks, each costing 12 bytes of availability up front: one register takes it all'
+
+t.test('tracker: one connection registering absurd chunk counts neither takes the index from others nor hundreds of MiB', async (t) => {
   const tracker = await startTracker(t)
   const baseline = await rssOf(tracker.child.pid)
   const attacker = await RawTrackerClient.connect(tracker.url)
@@ -195,8 +196,8 @@ t.test('tracker: one connection registering absurd chunk counts neither takes th
   await honest.register([])
   await honest.request({ type: 'publish', manifest: real.bytes })
   const joined = await honest.request({ type: 'register', version: PROTOCOL_VERSION, peerId: honest.peerId, key: honest.key, port: 9, contents: [{ content: real.id, chunkCount: real.chunkCount, bitfield: Bitfield.full(real.chunkCount).bytes }] })
-  t.equal(joined.type, 'registered', `an honest peer can still register a published content (got ${joined.type === 'error' ? joined.code : joined.type})`)
-  t.ok(grown < 64 * MiB, `one connection made the tracker allocate ${mib(grown)} (limit 64 MiB)`)
+  t.equal(joined.type, 'registered', `an honest peer can still register a published content (got ${joined.type === 'error' ? joined.code : joined.type})`, { todo: SHARED_BUDGET })
+  t.ok(grown < 64 * MiB, `one connection made the tracker allocate ${mib(grown)} (limit 64 MiB)`, { todo: SHARED_BUDGET })
   attacker.terminate()
   honest.terminate()
 })
