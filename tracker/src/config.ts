@@ -53,37 +53,63 @@ export interface TrackerConfig {
 
 const DAY_MS = 24 * 3600 * 1000
 
+/** Every default in one place; the CLI shows them in --help. */
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 7070,
+  dataDir: './shoal-tracker-data',
+  ttlMs: 60_000,
+  registerTimeoutMs: 10_000,
+  sweepIntervalMs: 1000,
+  statsTickMs: 1000,
+  persistIntervalMs: 10_000,
+  closeGraceMs: 1000,
+  replicationTarget: 3,
+  limits: {
+    maxFrame: MAX_TRACKER_FRAME,
+    maxContentsPerPeer: 1000,
+    maxIndexedChunks: 2 ** 25,
+    messageRate: 1000,
+    messageBurst: 2000,
+    invalidBudget: 64,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    banThreshold: 3,
+    findScanLimit: 256,
+  },
+} as const
+
 /** Fills in defaults and checks every option, naming the first bad one. */
 export function resolveConfig(init: TrackerInit): TrackerConfig {
   const limits = init.limits ?? {}
+  const preset = DEFAULTS.limits
   if (init.token !== undefined && (typeof init.token !== 'string' || init.token.length === 0 || Buffer.byteLength(init.token) > MAX_TOKEN_BYTES)) {
     throw new InvalidArgumentError('token', `must be a non-empty string of at most ${MAX_TOKEN_BYTES} bytes`)
   }
   if (init.host !== undefined && (typeof init.host !== 'string' || init.host === '')) throw new InvalidArgumentError('host', 'must be a host name or address')
   return {
-    host: init.host ?? '127.0.0.1',
-    port: intOption('port', init.port, 7070, 0, 65535),
-    dataDir: init.dataDir ?? './shoal-tracker-data',
+    host: init.host ?? DEFAULTS.host,
+    port: intOption('port', init.port, DEFAULTS.port, 0, 65535),
+    dataDir: init.dataDir ?? DEFAULTS.dataDir,
     token: init.token,
     trustProxy: init.trustProxy ?? false,
     tls: checkTls(init.tls),
-    ttlMs: intOption('ttlMs', init.ttlMs, 60_000, 1, DAY_MS),
-    registerTimeoutMs: intOption('registerTimeoutMs', init.registerTimeoutMs, 10_000, 1, DAY_MS),
-    sweepIntervalMs: intOption('sweepIntervalMs', init.sweepIntervalMs, 1000, 1, DAY_MS),
-    statsTickMs: intOption('statsTickMs', init.statsTickMs, 1000, 1, DAY_MS),
-    persistIntervalMs: intOption('persistIntervalMs', init.persistIntervalMs, 10_000, 1, DAY_MS),
-    closeGraceMs: intOption('closeGraceMs', init.closeGraceMs, 1000, 0, DAY_MS),
-    replicationTarget: intOption('replicationTarget', init.replicationTarget, 3, 1, 1000),
+    ttlMs: intOption('ttlMs', init.ttlMs, DEFAULTS.ttlMs, 1, DAY_MS),
+    registerTimeoutMs: intOption('registerTimeoutMs', init.registerTimeoutMs, DEFAULTS.registerTimeoutMs, 1, DAY_MS),
+    sweepIntervalMs: intOption('sweepIntervalMs', init.sweepIntervalMs, DEFAULTS.sweepIntervalMs, 1, DAY_MS),
+    statsTickMs: intOption('statsTickMs', init.statsTickMs, DEFAULTS.statsTickMs, 1, DAY_MS),
+    persistIntervalMs: intOption('persistIntervalMs', init.persistIntervalMs, DEFAULTS.persistIntervalMs, 1, DAY_MS),
+    closeGraceMs: intOption('closeGraceMs', init.closeGraceMs, DEFAULTS.closeGraceMs, 0, DAY_MS),
+    replicationTarget: intOption('replicationTarget', init.replicationTarget, DEFAULTS.replicationTarget, 1, 1000),
     limits: {
-      maxFrame: intOption('limits.maxFrame', limits.maxFrame, MAX_TRACKER_FRAME, 1024, MAX_TRACKER_FRAME),
-      maxContentsPerPeer: intOption('limits.maxContentsPerPeer', limits.maxContentsPerPeer, 1000, 1, MAX_REGISTER_CONTENTS),
-      maxIndexedChunks: intOption('limits.maxIndexedChunks', limits.maxIndexedChunks, 2 ** 25, 1),
-      messageRate: intOption('limits.messageRate', limits.messageRate, 1000, 1),
-      messageBurst: intOption('limits.messageBurst', limits.messageBurst, 2000, 1),
-      invalidBudget: intOption('limits.invalidBudget', limits.invalidBudget, 64, 1),
-      maxBufferedBytes: intOption('limits.maxBufferedBytes', limits.maxBufferedBytes, 8 * 1024 * 1024, 1024),
-      banThreshold: intOption('limits.banThreshold', limits.banThreshold, 3, 1, 1000),
-      findScanLimit: intOption('limits.findScanLimit', limits.findScanLimit, 256, 1),
+      maxFrame: intOption('limits.maxFrame', limits.maxFrame, preset.maxFrame, 1024, MAX_TRACKER_FRAME),
+      maxContentsPerPeer: intOption('limits.maxContentsPerPeer', limits.maxContentsPerPeer, preset.maxContentsPerPeer, 1, MAX_REGISTER_CONTENTS),
+      maxIndexedChunks: intOption('limits.maxIndexedChunks', limits.maxIndexedChunks, preset.maxIndexedChunks, 1),
+      messageRate: intOption('limits.messageRate', limits.messageRate, preset.messageRate, 1),
+      messageBurst: intOption('limits.messageBurst', limits.messageBurst, preset.messageBurst, 1),
+      invalidBudget: intOption('limits.invalidBudget', limits.invalidBudget, preset.invalidBudget, 1),
+      maxBufferedBytes: intOption('limits.maxBufferedBytes', limits.maxBufferedBytes, preset.maxBufferedBytes, 1024),
+      banThreshold: intOption('limits.banThreshold', limits.banThreshold, preset.banThreshold, 1, 1000),
+      findScanLimit: intOption('limits.findScanLimit', limits.findScanLimit, preset.findScanLimit, 1),
     },
     logger: init.logger ?? pino({ enabled: false }),
   }
