@@ -51,6 +51,11 @@ export interface ContentStats {
   underReplicatedChunks: number
 }
 
+/** A content's statistics, named by its key. */
+export interface SharedContent extends ContentStats {
+  content: ContentKey
+}
+
 export interface IndexStats {
   peersOnline: number
   /** Contents with at least one peer. */
@@ -105,6 +110,8 @@ export interface ChunkIndex {
   chunkCountOf(content: ContentKey): number | undefined
   stats(): IndexStats
   contentStats(content: ContentKey): ContentStats | undefined
+  /** The `limit` contents with the most peers, most first (ties in no set order); O(limit). */
+  mostShared(limit: number): SharedContent[]
   /** Inspection, O(chunks): per-chunk holder counts of a content. */
   availability(content: ContentKey): number[] | undefined
   /** Inspection: what a peer holds. */

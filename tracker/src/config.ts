@@ -47,6 +47,7 @@ export interface TrackerConfig {
   persistIntervalMs: number
   closeGraceMs: number
   replicationTarget: number
+  mostShared: number
   limits: Required<TrackerLimits>
   logger: Logger
 }
@@ -65,6 +66,7 @@ export const DEFAULTS = {
   persistIntervalMs: 10_000,
   closeGraceMs: 1000,
   replicationTarget: 3,
+  mostShared: 10,
   limits: {
     maxFrame: MAX_TRACKER_FRAME,
     maxContentsPerPeer: 1000,
@@ -100,6 +102,7 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
     persistIntervalMs: intOption('persistIntervalMs', init.persistIntervalMs, DEFAULTS.persistIntervalMs, 1, DAY_MS),
     closeGraceMs: intOption('closeGraceMs', init.closeGraceMs, DEFAULTS.closeGraceMs, 0, DAY_MS),
     replicationTarget: intOption('replicationTarget', init.replicationTarget, DEFAULTS.replicationTarget, 1, 1000),
+    mostShared: intOption('mostShared', init.mostShared, DEFAULTS.mostShared, 0, 1000),
     limits: {
       maxFrame: intOption('limits.maxFrame', limits.maxFrame, preset.maxFrame, 1024, MAX_TRACKER_FRAME),
       maxContentsPerPeer: intOption('limits.maxContentsPerPeer', limits.maxContentsPerPeer, preset.maxContentsPerPeer, 1, MAX_REGISTER_CONTENTS),

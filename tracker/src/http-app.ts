@@ -3,9 +3,9 @@ import type { NextFunction, Request, Response } from 'express'
 import { ErrorCode, fromHex, toHex } from '@shoal/protocol'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { DASHBOARD_HTML } from './dashboard.js'
+import { dashboard } from './dashboard/route.js'
 import { secretsEqual } from './secret.js'
-import type { StatsSource } from './tracker-stats.js'
+import type { StatsBody, StatsSource } from './tracker-stats.js'
 
 /**
  * The HTTP routes beside the WebSocket endpoint. /healthz, /stats, /metrics and the
@@ -18,8 +18,9 @@ export function createHttpApp(source: StatsSource, metrics: Registry, token: str
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' })
   })
-  app.get('/stats', (_req, res) => {
-    res.set('cache-control', 'no-store').json(source.stats())
+  app.get('/stats', async (_req, res) => {
+    const body: StatsBody = { ...source.stats(), mostShared: await source.mostShared() }
+    res.set('cache-control', 'no-store').json(body)
   })
   app.get('/stats/contents/:id', (req, res) => {
     if (token !== undefined && !secretsEqual(token, bearerOf(req))) {
@@ -38,9 +39,7 @@ export function createHttpApp(source: StatsSource, metrics: Registry, token: str
       next(err)
     }
   })
-  app.get('/', (_req, res) => {
-    res.type('html').send(DASHBOARD_HTML)
-  })
+  app.get('/', dashboard)
   app.use((_req, res) => fail(res, 404, ErrorCode.NOT_FOUND, 'no such route'))
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     logger.error({ err, path: req.path }, 'http request failed')

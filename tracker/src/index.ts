@@ -8,7 +8,7 @@ export { sourcesOf } from './sources.js'
 export type * from './chunk-index.js'
 export type { TrackerLimits, TrackerTls } from './config.js'
 export type { Totals } from './counters.js'
-export type { TrackerStats } from './tracker-stats.js'
+export type { MostSharedContent, StatsBody, TrackerStats } from './tracker-stats.js'
 export type { HistorySample } from './stats-sampler.js'
 
 /** Everything is optional; times are in milliseconds so tests can pass short real values. */
@@ -39,6 +39,8 @@ export interface TrackerInit {
   closeGraceMs?: number
   /** Chunks with fewer holders count as under-replicated. Default 3. */
   replicationTarget?: number
+  /** How many of the contents with the most peers /stats and the dashboard list. Default 10. */
+  mostShared?: number
   limits?: TrackerLimits
   /** Structured logger. Default: silent. */
   logger?: Logger

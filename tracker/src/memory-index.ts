@@ -1,7 +1,8 @@
 import { BadMessageError, Bitfield, ErrorCode, MAX_REGISTER_CONTENTS, ShoalError } from '@shoal/protocol'
-import type { ChunkIndex, ChunkIndexOptions, ContentKey, ContentStats, FindResult, IndexHolding, IndexPeer, IndexStats, PeerKey } from './chunk-index.js'
+import type { ChunkIndex, ChunkIndexOptions, ContentKey, ContentStats, FindResult, IndexHolding, IndexPeer, IndexStats, PeerKey, SharedContent } from './chunk-index.js'
 import { findSources } from './find-sources.js'
 import { intOption } from './option-checks.js'
+import { SizeRanking } from './size-ranking.js'
 import { Swarm } from './swarm.js'
 import type { Member, PeerRecord } from './swarm.js'
 
@@ -9,6 +10,8 @@ import type { Member, PeerRecord } from './swarm.js'
 export class MemoryChunkIndex implements ChunkIndex {
   private readonly peers = new Map<PeerKey, PeerRecord>()
   private readonly swarms = new Map<ContentKey, Swarm>()
+  /** Swarms by peer count, kept sorted as peers join and leave. */
+  private readonly ranking = new SizeRanking<Swarm>()
   private readonly knownChunkCount: (content: ContentKey) => number | undefined
   private readonly maxContentsPerPeer: number
   private readonly maxIndexedChunks: number
@@ -105,6 +108,10 @@ export class MemoryChunkIndex implements ChunkIndex {
     return this.swarms.get(content)?.stats()
   }
 
+  mostShared(limit: number): SharedContent[] {
+    return this.ranking.top(limit).map((swarm) => ({ content: swarm.content, ...swarm.stats() }))
+  }
+
   availability(content: ContentKey): number[] | undefined {
     const swarm = this.swarms.get(content)
     return swarm === undefined ? undefined : Array.from(swarm.availability)
@@ -171,11 +178,13 @@ export class MemoryChunkIndex implements ChunkIndex {
   private join(record: PeerRecord, content: ContentKey, chunkCount: number, bitfield: Uint8Array): Member {
     let swarm = this.swarms.get(content)
     if (swarm === undefined) {
-      swarm = new Swarm(chunkCount, this.policy, this.totals)
+      swarm = new Swarm(content, chunkCount, this.policy, this.totals)
       this.swarms.set(content, swarm)
+      this.ranking.add(swarm)
       this.indexedChunks += chunkCount
     }
     const member = swarm.join(record, bitfield)
+    this.ranking.grew(swarm)
     record.swarms.set(content, member)
     return member
   }
@@ -183,9 +192,11 @@ export class MemoryChunkIndex implements ChunkIndex {
   private leave(record: PeerRecord, content: ContentKey, member: Member): void {
     const swarm = this.swarms.get(content) as Swarm
     swarm.leave(member)
+    this.ranking.shrank(swarm)
     record.swarms.delete(content)
     if (swarm.size === 0) {
       this.swarms.delete(content)
+      this.ranking.remove(swarm)
       this.indexedChunks -= swarm.chunkCount
     }
   }

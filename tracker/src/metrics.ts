@@ -2,7 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Totals } from './counters.js'
 import type { StatsSource, TrackerStats } from './tracker-stats.js'
 
-type GaugeFigure = Exclude<keyof TrackerStats, 'totals' | 'history'>
+type GaugeFigure = Exclude<keyof TrackerStats, 'time' | 'totals' | 'recent' | 'history'>
 
 const GAUGES: [string, GaugeFigure, string][] = [
   ['peers_online', 'peersOnline', 'Registered peers online'],

@@ -41,11 +41,13 @@ export class Swarm {
   readonly chunks: ChunkAvailability
   readonly groups: readonly [Member[], Member[], Member[]] = [[], [], []]
   replicas = 0
+  /** Its place among swarms by peer count (see SizeRanking). */
+  rankSlot = 0
   /** Target peer → distinct reporters; lives as long as the swarm. */
   private reports: Map<PeerKey, Set<PeerKey>> | undefined
 
   /** `totals.replicas` is the index-wide replica count, kept alongside this swarm's own. */
-  constructor(readonly chunkCount: number, private readonly policy: SwarmPolicy, private readonly totals: { replicas: number }) {
+  constructor(readonly content: ContentKey, readonly chunkCount: number, private readonly policy: SwarmPolicy, private readonly totals: { replicas: number }) {
     this.chunks = new ChunkAvailability(chunkCount)
   }
 

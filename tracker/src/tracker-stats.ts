@@ -1,9 +1,11 @@
-import type { ContentStats } from './chunk-index.js'
+import type { ContentStats, SharedContent } from './chunk-index.js'
 import type { Totals } from './counters.js'
 import type { HistorySample } from './stats-sampler.js'
 
 /** GET /stats. */
 export interface TrackerStats {
+  /** When these figures were read, in milliseconds since the epoch (the tracker's clock, as the samples' times). */
+  time: number
   peersOnline: number
   /** Contents with at least one peer online. */
   contents: number
@@ -18,12 +20,29 @@ export interface TrackerStats {
   manifests: number
   /** Cumulative since the data directory was created. */
   totals: Totals
+  /** One sample every 10 s, the last 10 minutes, oldest first. */
+  recent: HistorySample[]
   /** One sample a minute, the last hour, oldest first. */
   history: HistorySample[]
 }
 
-/** What the HTTP routes and the metrics read; every call is O(1), content stats O(that content). */
+/** One of the most-shared contents, with its name when the tracker has its manifest. */
+export interface MostSharedContent extends SharedContent {
+  name?: string
+}
+
+/** GET /stats: the figures and the most-shared contents. */
+export interface StatsBody extends TrackerStats {
+  /** By peers online, most first. */
+  mostShared: MostSharedContent[]
+}
+
+/**
+ * What the HTTP routes and the metrics read; stats() is O(1), content stats O(that content),
+ * the most shared O(their number) plus a manifest read for each name not cached yet.
+ */
 export interface StatsSource {
   stats(): TrackerStats
   contentStats(content: string): ContentStats | undefined
+  mostShared(): Promise<MostSharedContent[]>
 }

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import type { ChunkIndex, ContentKey, ContentStats } from './chunk-index.js'
 import { resolveConfig } from './config.js'
 import type { TrackerConfig } from './config.js'
+import { ContentNames } from './content-names.js'
 import { emptyTotals, restoreTotals } from './counters.js'
 import type { Totals } from './counters.js'
 import { createHttpApp } from './http-app.js'
@@ -14,7 +15,7 @@ import { PeerSessions } from './peer-sessions.js'
 import { SocketServer } from './socket-server.js'
 import { StatsSampler } from './stats-sampler.js'
 import { TrackerStore } from './store.js'
-import type { StatsSource, TrackerStats } from './tracker-stats.js'
+import type { MostSharedContent, StatsSource, TrackerStats } from './tracker-stats.js'
 
 /** A running tracker: the HTTP server shared by the WebSocket endpoint and the HTTP routes. */
 export class Tracker implements StatsSource {
@@ -22,6 +23,7 @@ export class Tracker implements StatsSource {
   readonly config: TrackerConfig
   private readonly store: TrackerStore
   private readonly sessions: PeerSessions
+  private readonly names: ContentNames
   private readonly totals: Totals = emptyTotals()
   private readonly server: Listener
   private socketServer: SocketServer | undefined
@@ -44,6 +46,7 @@ export class Tracker implements StatsSource {
       findScanLimit: limits.findScanLimit,
     })
     this.sessions = new PeerSessions(this.index)
+    this.names = new ContentNames(this.store, 4 * this.config.mostShared)
   }
 
   /** Opens the store and starts listening; `url` is valid once this resolves. */
@@ -87,13 +90,22 @@ export class Tracker implements StatsSource {
 
   stats(): TrackerStats {
     return {
+      time: Date.now(),
       ...this.liveFigures(),
       messagesPerSecond: this.sampler?.messagesPerSecond() ?? 0,
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.floor((performance.now() - this.startedAt) / 1000),
       manifests: this.store.manifestCount,
       totals: { ...this.totals },
-      history: this.sampler?.samples() ?? [],
+      recent: this.sampler?.recent() ?? [],
+      history: this.sampler?.history() ?? [],
     }
+  }
+
+  /** The contents with the most peers online, named where a manifest is stored. */
+  async mostShared(): Promise<MostSharedContent[]> {
+    const top = this.index.mostShared(this.config.mostShared)
+    const names = await this.names.namesOf(top.map((c) => c.content))
+    return top.map((c, i) => (names[i] === undefined ? c : { ...c, name: names[i] }))
   }
 
   /** A content's statistics; a content known only by its manifest shows no peers. */

@@ -147,6 +147,8 @@ t.test('settings become the tracker init: seconds to milliseconds, limits, TLS f
   const init = await trackerInitOf({ ...settings, ...tls }, logger)
   t.same([String(init.tls?.cert), String(init.tls?.key)], ['CERT', 'KEY'], 'the files are read')
   await t.rejects(trackerInitOf({ ...settings, tlsKey: tls.tlsKey }, logger), { message: '--tls-cert and --tls-key go together: give both or neither' })
+  await t.rejects(trackerInitOf({ ...settings, tlsCert: tls.tlsCert }, logger), { message: '--tls-cert and --tls-key go together: give both or neither' })
+  await t.rejects(trackerInitOf({ ...settings, ...tls, tlsKey: join(dir, 'missing.pem') }, logger), { message: /^cannot read --tls-key .*missing\.pem: ENOENT/ })
 })
 
 t.test('shoal-tracker --config tracker.yaml runs with what the file says', async (t) => {

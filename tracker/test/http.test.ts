@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto'
+import { Script } from 'node:vm'
 import t from 'tap'
-import { Bitfield, toHex } from '@shoal/protocol'
+import { Bitfield, contentIdOf, toHex } from '@shoal/protocol'
 import { createTestTracker } from '../src/testing.js'
 import { TestClient, eventually, randomContent } from './lib/client.js'
+import { manifestBytes } from './lib/manifests.js'
 import { pick, randomBitfield, seeded } from './lib/random.js'
 
 async function json(url: string): Promise<any> {
@@ -84,8 +87,47 @@ t.test('message rate and history samples', async (t) => {
   for (let i = 0; i < 50; i++) c.send({ type: 'heartbeat', load: 0 })
   t.ok(await eventually(() => tracker.stats().messagesPerSecond > 0), 'a rate shows')
   t.ok(await eventually(() => tracker.stats().history.length >= 2, 200, 20), 'history samples accumulate (one per 60 ticks)')
+  t.ok(tracker.stats().recent.length >= 12, 'recent samples six times as often')
   const [sample] = tracker.stats().history
   t.match(sample, { peersOnline: 1, connections: 1, contents: 0, time: Number, messagesPerSecond: Number })
+})
+
+t.test('/stats lists the most-shared contents with their availability, named by their manifests', async (t) => {
+  const tracker = await createTestTracker(t, { mostShared: 2, replicationTarget: 2 })
+  const manifest = manifestBytes(3, 'holiday photos.tar')
+  const named = contentIdOf(manifest)
+  const [quiet, busy] = [randomContent(), randomContent()]
+  const clients = await Promise.all(Array.from({ length: 4 }, () => TestClient.connect(tracker.url)))
+  t.teardown(() => clients.forEach((c) => c.ws.terminate()))
+  await clients[0].register([{ content: named, chunkCount: 3, bitfield: Bitfield.full(3).bytes }, { content: busy, chunkCount: 2, bitfield: Bitfield.full(2).bytes }])
+  t.match(await clients[0].request({ type: 'publish', manifest }), { type: 'ok' })
+  await clients[1].register([{ content: named, chunkCount: 3, bitfield: Bitfield.fromIndices(3, [0]).bytes }, { content: busy, chunkCount: 2, bitfield: new Uint8Array(1) }])
+  await clients[2].register([{ content: busy, chunkCount: 2, bitfield: new Uint8Array(1) }, { content: quiet, chunkCount: 1, bitfield: new Uint8Array(1) }])
+  const stats = await json(`${tracker.httpUrl}/stats`)
+  t.same(stats.mostShared, [
+    { content: toHex(busy), peers: 3, seeders: 1, chunkCount: 2, availability: { min: 1, mean: 1 }, underReplicatedChunks: 2 },
+    { content: toHex(named), name: 'holiday photos.tar', peers: 2, seeders: 1, chunkCount: 3, availability: { min: 1, mean: 4 / 3 }, underReplicatedChunks: 2 },
+  ], 'the top 2 by peers, the one with a manifest named')
+  t.same(await tracker.mostShared(), stats.mostShared, 'named from the cache the second time')
+
+})
+
+t.test('a content is named once its manifest is published; the name cache is bounded', async (t) => {
+  const tracker = await createTestTracker(t, { mostShared: 1 })
+  const peer = await TestClient.connect(tracker.url)
+  t.teardown(() => peer.ws.terminate())
+  // Six contents take turns at the top; the cache keeps four names, so the first ones go.
+  const manifests = Array.from({ length: 6 }, (_, i) => manifestBytes(1, `content-${i}`))
+  for (const [i, manifest] of manifests.entries()) {
+    await peer.register([{ content: contentIdOf(manifest), chunkCount: 1, bitfield: new Uint8Array(1) }])
+    t.same((await tracker.mostShared()).map((c) => c.name), [undefined], `content ${i}: no name without a manifest`)
+    t.match(await peer.request({ type: 'publish', manifest }), { type: 'ok' })
+    t.same((await tracker.mostShared()).map((c) => c.name), [`content-${i}`], `content ${i}: named once published`)
+  }
+  await peer.register([{ content: contentIdOf(manifests[0]), chunkCount: 1, bitfield: new Uint8Array(1) }])
+  t.equal((await tracker.mostShared())[0].name, 'content-0', 'a name that left the cache is read again')
+  await peer.register([])
+  t.same(await tracker.mostShared(), [], 'nothing shared once every peer left')
 })
 
 t.test('the dashboard and health check', async (t) => {
@@ -96,5 +138,19 @@ t.test('the dashboard and health check', async (t) => {
   t.match(html, /<title>Shoal tracker<\/title>/)
   t.match(html, /fetch\('stats'/, 'it polls /stats')
   t.notMatch(html, /(src|href)=["']?(https?:)?\/\//, 'no external assets')
+  t.match(html, /<link rel="icon" href="data:,">/, 'no favicon request')
+  const testids = [...html.matchAll(/data-testid="([a-z0-9-]+)"/g)].map((m) => m[1])
+  const expected = ['status', 'range-10m', 'range-1h', 'connections', 'manifests', 'most-shared', 'totals']
+  for (const figure of ['peers-online', 'contents', 'chunk-replicas', 'messages-per-second']) expected.push(figure, `${figure}-chart`)
+  t.same(testids.filter((id) => expected.includes(id)).sort(), expected.sort(), 'the figures a browser test reads are tagged')
+  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1])
+  t.equal(scripts.length, 1)
+  t.doesNotThrow(() => new Script(scripts[0]), 'the page script parses')
+  t.match(scripts[0], /data-testid': 'most-shared-row'/, 'rows of the most-shared table are tagged')
+  const csp = page.headers.get('content-security-policy') ?? ''
+  t.match(csp, /default-src 'none'/)
+  t.ok(csp.includes(`'sha256-${createHash('sha256').update(scripts[0]).digest('base64')}'`), 'the CSP allows exactly the page script')
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? ''
+  t.ok(csp.includes(`'sha256-${createHash('sha256').update(style).digest('base64')}'`), 'and the page style')
   t.same(await json(`${tracker.httpUrl}/healthz`), { status: 'ok' })
 })

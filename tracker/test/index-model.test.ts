@@ -185,6 +185,10 @@ function compare(t: Checker, w: World): void {
     t.same(w.index.contentStats(content), w.ref.contentStats(content), 'content stats')
     t.same(w.index.members(content).sort(), w.ref.holders(content).sort(), 'members')
   }
+  const top = w.index.mostShared(3)
+  const everything = w.ref.mostShared()
+  t.same(top.map((c) => c.peers), everything.slice(0, 3).map((c) => c.peers), 'most shared: the largest peer counts, in order')
+  for (const c of top) t.same(c, everything.find((e) => e.content === c.content), 'most shared: their statistics')
   for (const p of PEERS) {
     const real = w.index.holdings(p.key)?.map((h) => [h.content, setBits(h.chunkCount, h.bitfield)])
     const model = w.ref.peers.get(p.key)

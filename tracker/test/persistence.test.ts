@@ -1,18 +1,11 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { Bitfield, ErrorCode, MANIFEST_VERSION, contentIdOf, encodeManifest, merkleRoot, toHex } from '@shoal/protocol'
+import { Bitfield, ErrorCode, contentIdOf, toHex } from '@shoal/protocol'
 import { createTestTracker } from '../src/testing.js'
 import { TestClient } from './lib/client.js'
-
-function manifestBytes(chunks: number): Uint8Array {
-  const chunkSize = 16 * 1024
-  const chunkHashes = new Uint8Array(randomBytes(32 * chunks))
-  const size = chunks * chunkSize - 100
-  return encodeManifest({ version: MANIFEST_VERSION, name: 'data.bin', kind: 'file', chunkSize, size, files: [{ path: 'data.bin', size }], chunkHashes, root: merkleRoot(chunkHashes) })
-}
+import { manifestBytes } from './lib/manifests.js'
 
 t.test('manifests and counters survive a restart', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'shoal-tracker-persist-'))

@@ -237,6 +237,23 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     t.end()
   })
 
+  t.test('the most-shared contents come by peer count, most first', (t) => {
+    const index = create({ replicationTarget: 2 })
+    const C = testContent(3)
+    t.same(index.mostShared(5), [], 'nothing yet')
+    index.register(P1, [{ content: A, chunkCount: 4, bitfield: bits(4, [0, 1, 2, 3]) }, { content: B, chunkCount: 2, bitfield: bits(2, [0]) }])
+    index.register(P2, [{ content: B, chunkCount: 2, bitfield: bits(2, [0, 1]) }, { content: C, chunkCount: 1, bitfield: bits(1, []) }])
+    index.register(P3, [{ content: B, chunkCount: 2, bitfield: bits(2, []) }, { content: C, chunkCount: 1, bitfield: bits(1, [0]) }])
+    t.same(index.mostShared(1), [{ content: B, peers: 3, seeders: 1, chunkCount: 2, availability: { min: 1, mean: 1.5 }, underReplicatedChunks: 1 }])
+    t.same(index.mostShared(10).map((c) => [c.content, c.peers]), [[B, 3], [C, 2], [A, 1]])
+    index.drop(P2.key)
+    index.drop(P3.key)
+    index.register(P4, [{ content: A, chunkCount: 4, bitfield: bits(4, [0]) }])
+    t.same(index.mostShared(10).map((c) => [c.content, c.peers]), [[A, 2], [B, 1]], 'leaving reorders and empty swarms go')
+    t.same(index.mostShared(0), [])
+    t.end()
+  })
+
   t.test('a content of zero chunks', (t) => {
     const index = create()
     index.register(P1, [{ content: A, chunkCount: 0, bitfield: new Uint8Array(0) }])

@@ -1,5 +1,5 @@
 import { ErrorCode, ShoalError } from '@shoal/protocol'
-import type { ContentKey, ContentStats, IndexHolding, IndexPeer, IndexStats, PeerKey } from '../../src/chunk-index.js'
+import type { ContentKey, ContentStats, IndexHolding, IndexPeer, IndexStats, PeerKey, SharedContent } from '../../src/chunk-index.js'
 
 interface RefPeer {
   peer: IndexPeer
@@ -136,6 +136,12 @@ export class ReferenceIndex {
       availability: { min: avail.length === 0 ? 0 : Math.min(...avail), mean: avail.length === 0 ? 0 : sum / avail.length },
       underReplicatedChunks: avail.filter((a) => a < this.limits.replicationTarget).length,
     }
+  }
+
+  /** Every content with peers, most peers first (ties in any order). */
+  mostShared(): SharedContent[] {
+    const contents = new Set([...this.peers.values()].flatMap((p) => [...p.contents.keys()]))
+    return [...contents].map((content) => ({ content, ...(this.contentStats(content) as ContentStats) })).sort((a, b) => b.peers - a.peers)
   }
 
   /** A registered content's bits, after checking `chunks` would fit. */
