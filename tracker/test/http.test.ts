@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { Script } from 'node:vm'
 import t from 'tap'
@@ -77,6 +78,17 @@ t.test('/metrics is a parseable exposition with the same figures', async (t) => 
   t.equal(samples.get('shoal_tracker_connections_total'), 1)
   t.ok(samples.has('shoal_tracker_process_resident_memory_bytes'), 'process metrics too')
   t.notOk([...samples.keys()].some((name) => /^shoal_tracker_nodejs_active_\w+_total/.test(name)), 'no gauge named *_total')
+})
+
+const NO_PROMTOOL = spawnSync('promtool', ['--version']).status === 0 ? false : 'promtool is not installed (Debian package prometheus)'
+
+t.test('/metrics passes promtool check metrics', { skip: NO_PROMTOOL }, async (t) => {
+  const tracker = await createTestTracker(t)
+  const c = await TestClient.connect(tracker.url)
+  t.teardown(() => c.ws.terminate())
+  await c.register([{ content: randomContent(), chunkCount: 3, bitfield: Bitfield.full(3).bytes }])
+  const check = spawnSync('promtool', ['check', 'metrics'], { input: await (await fetch(`${tracker.httpUrl}/metrics`)).text(), encoding: 'utf8', timeout: 10_000 })
+  t.equal(check.status, 0, `promtool says: ${check.stdout}${check.stderr}`)
 })
 
 t.test('message rate and history samples', async (t) => {
