@@ -23,6 +23,7 @@ interface DaemonOptions {
   heartbeatMs?: number
   findIntervalMs?: number
   busyRetryMs?: number
+  spreadPatienceMs?: number
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -38,6 +39,7 @@ const HIDDEN: [string, string][] = [
   ['--heartbeat-ms <ms>', 'tracker heartbeat interval'],
   ['--find-interval-ms <ms>', 'how often downloads ask for more sources'],
   ['--busy-retry-ms <ms>', 'retry delay in busy replies'],
+  ['--spread-patience-ms <ms>', 'longest a saturated uploader sends a peer elsewhere for a chunk'],
 ]
 
 export function daemonCommand(): Command {
@@ -49,7 +51,7 @@ export function daemonCommand(): Command {
     .option('--port <port>', 'peer-wire port (0 = any free port)', parseInteger, DEFAULT_PORT)
     .option('--upload-limit <rate>', 'upload limit in bytes/s, K/M/G suffixes (0 = none)', parseSize, 0)
     .option('--download-limit <rate>', 'download limit in bytes/s, K/M/G suffixes (0 = none)', parseSize, 0)
-    .option('--max-uploads <n>', 'peers uploaded to at once', parseInteger)
+    .option('--max-uploads <n>', 'peers uploaded to at once (others are told busy)', parseInteger, 8)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
   for (const [flags, description] of HIDDEN) cmd.addOption(new Option(flags, description).argParser(parseInteger).hideHelp())
   return cmd.action(async (o: DaemonOptions, self: Command) => {
@@ -61,7 +63,7 @@ export function daemonCommand(): Command {
       uploadLimit: o.uploadLimit, downloadLimit: o.downloadLimit, maxUploads: o.maxUploads,
       perPeerInflight: o.perPeerInflight, globalInflight: o.globalInflight, requestTimeoutMs: o.requestTimeoutMs,
       connectTimeoutMs: o.connectTimeoutMs, trackerTimeoutMs: o.trackerTimeoutMs, heartbeatMs: o.heartbeatMs,
-      findIntervalMs: o.findIntervalMs, busyRetryMs: o.busyRetryMs, log,
+      findIntervalMs: o.findIntervalMs, busyRetryMs: o.busyRetryMs, spreadPatienceMs: o.spreadPatienceMs, log,
       reconnect: o.reconnectInitialMs === undefined && o.reconnectMaxMs === undefined ? undefined
         : { initialMs: o.reconnectInitialMs ?? 500, maxMs: o.reconnectMaxMs ?? Math.max(30_000, o.reconnectInitialMs ?? 0) },
     })

@@ -106,6 +106,8 @@ export class Download {
   private readonly self: string
   private tick: NodeJS.Timeout | undefined
   private findTimer: NodeJS.Timeout | undefined
+  /** When the pending timer fires. */
+  private findDue = Infinity
   private lastFind = 0
   private findDelay = FIRST_FIND_DELAY_MS / 2
   private stopped = false
@@ -168,6 +170,7 @@ export class Download {
   private async find(): Promise<void> {
     if (this.stopped) return
     clearTimeout(this.findTimer)
+    this.findDue = Infinity
     this.lastFind = Date.now()
     const wanted = Bitfield.full(this.init.record.have.size).andNot(this.init.record.have)
     const clients = this.init.trackers.registered(this.init.record.trackers)
@@ -187,7 +190,17 @@ export class Download {
     // Soon after starting, other downloaders hold chunks worth knowing about: ask again
     // after 250 ms, doubling up to the configured interval.
     this.findDelay = Math.min(this.init.options.findIntervalMs, this.findDelay * 2)
-    this.findTimer = setTimeout(() => void this.find(), this.findDelay)
+    this.findIn(this.findDelay)
+  }
+
+  /** Asks the trackers again within `delayMs` (never sooner than FIRST_FIND_DELAY_MS after the last ask). */
+  private findIn(delayMs: number): void {
+    if (this.stopped) return
+    const due = Math.max(Date.now() + delayMs, this.lastFind + FIRST_FIND_DELAY_MS)
+    if (due >= this.findDue) return
+    clearTimeout(this.findTimer)
+    this.findDue = due
+    this.findTimer = setTimeout(() => void this.find(), due - Date.now())
   }
 
   private learn(key: string, host: string, port: number): void {
@@ -252,7 +265,11 @@ export class Download {
     })
     client.on('rejected', (req, code) => {
       this.finish(key, req.chunk)
-      if (code === ErrorCode.BUSY) this.scheduler.defer(key, req.chunk, Date.now() + DEFER_MS)
+      // Refused as served elsewhere already: the peers that have it are worth finding now.
+      if (code === ErrorCode.BUSY) {
+        this.scheduler.defer(key, req.chunk, Date.now() + DEFER_MS)
+        this.findIn(0)
+      }
       else this.scheduler.failed(key, req.chunk, code === ErrorCode.NOT_FOUND ? 'not-held' : 'lost')
       this.pump()
     })
@@ -273,7 +290,7 @@ export class Download {
     const source = this.known.get(conn.key)
     if (source !== undefined) this.retryLater(source)
     if (this.stopped) return
-    if (this.connections.size === 0 && Date.now() - this.lastFind > RETRY_BASE_MS) void this.find()
+    if (this.connections.size === 0) this.findIn(0)
     this.pump()
   }
 
