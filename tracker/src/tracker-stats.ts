@@ -33,8 +33,8 @@ export interface MostSharedContent extends SharedContent {
 
 /** GET /stats: the figures and the most-shared contents. */
 export interface StatsBody extends TrackerStats {
-  /** By peers online, most first. */
-  mostShared: MostSharedContent[]
+  /** By peers online, most first. Absent when the tracker has a token and the request does not carry it. */
+  mostShared?: MostSharedContent[]
 }
 
 /**

@@ -8,8 +8,8 @@ import { TestClient, eventually, randomContent } from './lib/client.js'
 import { manifestBytes } from './lib/manifests.js'
 import { pick, randomBitfield, seeded } from './lib/random.js'
 
-async function json(url: string): Promise<any> {
-  const res = await fetch(url)
+async function json(url: string, init?: RequestInit): Promise<any> {
+  const res = await fetch(url, init)
   return res.json()
 }
 
@@ -124,6 +124,20 @@ t.test('/stats lists the most-shared contents with their availability, named by 
 
 })
 
+t.test('with a token, the most-shared list is for token holders only', async (t) => {
+  const tracker = await createTestTracker(t, { token: 'sesame' })
+  const c = await TestClient.connect(tracker.url)
+  t.teardown(() => c.ws.terminate())
+  await c.register([{ content: randomContent(), chunkCount: 1, bitfield: new Uint8Array(1) }], { token: 'sesame' })
+  const anonymous = await json(`${tracker.httpUrl}/stats`)
+  t.match(anonymous, { peersOnline: 1, contents: 1 }, 'the figures stay public')
+  t.notOk('mostShared' in anonymous, 'but not which contents')
+  const wrong = await json(`${tracker.httpUrl}/stats`, { headers: { authorization: 'Bearer open' } })
+  t.notOk('mostShared' in wrong, 'nor with a wrong token')
+  const holder = await json(`${tracker.httpUrl}/stats`, { headers: { authorization: 'Bearer sesame' } })
+  t.equal(holder.mostShared.length, 1, 'the token shows them')
+})
+
 t.test('a content is named once its manifest is published; the name cache is bounded', async (t) => {
   const tracker = await createTestTracker(t, { mostShared: 1 })
   const peer = await TestClient.connect(tracker.url)
@@ -152,7 +166,7 @@ t.test('the dashboard and health check', async (t) => {
   t.notMatch(html, /(src|href)=["']?(https?:)?\/\//, 'no external assets')
   t.match(html, /<link rel="icon" href="data:,">/, 'no favicon request')
   const testids = [...html.matchAll(/data-testid="([a-z0-9-]+)"/g)].map((m) => m[1])
-  const expected = ['status', 'range-10m', 'range-1h', 'connections', 'manifests', 'most-shared', 'totals']
+  const expected = ['status', 'range-10m', 'range-1h', 'connections', 'manifests', 'most-shared', 'token-form', 'token-input', 'token-submit', 'token-note', 'totals']
   for (const figure of ['peers-online', 'contents', 'chunk-replicas', 'messages-per-second']) expected.push(figure, `${figure}-chart`)
   t.same(testids.filter((id) => expected.includes(id)).sort(), expected.sort(), 'the figures a browser test reads are tagged')
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1])

@@ -27,6 +27,8 @@ const STYLE = `
   th:first-child, td.name { text-align: left; }
   td.name .id { color: #5b6877; font: .75rem ui-monospace, monospace; }
   tr.missing td { color: #b42318; }
+  form { margin-bottom: .6rem; }
+  input { font: inherit; border: 1px solid #d8dee4; border-radius: 6px; padding: .15rem .4rem; }
   .totals { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: .2rem 1rem; color: #5b6877; }
   .totals span { color: #1d2733; font-variant-numeric: tabular-nums; float: right; }
 `
@@ -55,6 +57,8 @@ ${FIGURES.map(card).join('\n')}
 </div>
 <div class="small"><div>connections <span id="connections" data-testid="connections">–</span></div><div>manifests <span id="manifests" data-testid="manifests">–</span></div></div>
 <h2>Most-shared contents</h2>
+<form id="tokenForm" data-testid="token-form" hidden><label>Tracker token: <input id="token" data-testid="token-input" type="password" autocomplete="off"></label>
+<button type="submit" data-testid="token-submit">show contents</button> <span id="tokenNote" class="error" data-testid="token-note"></span></form>
 <table data-testid="most-shared"><thead><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody id="mostSharedBody"></tbody></table>
 <h2>Totals since the data directory was created</h2>
 <div class="totals" id="totals" data-testid="totals"></div>`

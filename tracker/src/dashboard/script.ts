@@ -11,8 +11,10 @@ const RANGES = { '10m': { ms: 10 * 60 * 1000, series: 'recent' }, '1h': { ms: 60
 /** Figure → the id of its chart. */
 const CHARTS = { peersOnline: 'peersChart', contents: 'contentsChart', chunkReplicas: 'replicasChart', messagesPerSecond: 'rateChart' }
 const FIGURES = Object.keys(CHARTS)
+const TOKEN_KEY = 'shoal-tracker-token'
 let range = '10m'
 let last = null
+let token = storedToken()
 
 const byId = (id) => document.getElementById(id)
 const whole = (n) => Math.round(n).toLocaleString('en-US')
@@ -61,14 +63,37 @@ function sharedRow(c) {
   return row
 }
 
+/** The list is absent when the tracker has a token and this page has not given it. */
 function renderShared(list) {
   const body = byId('mostSharedBody')
-  body.replaceChildren(...list.map(sharedRow))
-  if (list.length > 0) return
+  byId('tokenForm').hidden = list !== undefined
+  byId('tokenNote').textContent = list === undefined && token ? 'that token was not accepted' : ''
+  body.replaceChildren(...(list ?? []).map(sharedRow))
+  if (list !== undefined && list.length > 0) return
+  const [testid, text] = list === undefined ? ['most-shared-hidden', 'this tracker shows its contents to token holders only'] : ['most-shared-empty', 'no content has peers online']
   const row = element('tr', {})
-  row.append(element('td', { colspan: '7', 'data-testid': 'most-shared-empty' }, 'no content has peers online'))
+  row.append(element('td', { colspan: '7', 'data-testid': testid }, text))
   body.append(row)
 }
+
+function storedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY)
+  } catch {
+    return null
+  }
+}
+
+byId('tokenForm').addEventListener('submit', (event) => {
+  event.preventDefault()
+  token = byId('token').value
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token)
+  } catch {
+    // Storage may be off; the token then lasts as long as the page.
+  }
+  refresh()
+})
 
 function uptime(s) {
   const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60
@@ -95,7 +120,7 @@ function render(stats) {
 
 async function refresh() {
   try {
-    const res = await fetch('stats', { cache: 'no-store' })
+    const res = await fetch('stats', { cache: 'no-store', headers: token ? { authorization: 'Bearer ' + token } : {} })
     if (!res.ok) throw new Error('GET /stats answered ' + res.status)
     last = await res.json()
     render(last)

@@ -1,0 +1,9 @@
+import type { Request } from 'express'
+import { secretsEqual } from '../secret.js'
+
+/** Whether the request may see per-content figures: no token is set, or it carries it as a bearer token. */
+export function mayReadContents(req: Request, token: string | undefined): boolean {
+  if (token === undefined) return true
+  const match = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')
+  return secretsEqual(token, match?.[1])
+}
