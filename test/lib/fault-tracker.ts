@@ -15,6 +15,7 @@ export interface TunedTracker {
 export interface TrackerStatsView {
   peersOnline: number
   contents: number
+  chunkReplicas: number
   connections: number
   manifests: number
   totals: Record<string, number>
@@ -37,4 +38,13 @@ export async function statsOf(httpUrl: string): Promise<TrackerStatsView> {
   const res = await fetch(`${httpUrl}/stats`)
   if (!res.ok) throw new Error(`GET /stats: ${res.status}`)
   return (await res.json()) as TrackerStatsView
+}
+
+/** The tracker's V8 heap in use (bytes), from its Prometheus metrics. */
+export async function heapUsedOf(httpUrl: string): Promise<number> {
+  const res = await fetch(`${httpUrl}/metrics`)
+  const text = await res.text()
+  const line = /^shoal_tracker_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text)
+  if (line === null) throw new Error('no heap figure in /metrics')
+  return Number(line[1])
 }
