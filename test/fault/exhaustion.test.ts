@@ -84,7 +84,7 @@ t.test('thousands of connections that never register are closed after the regist
   t.comment(`${count} idle connections opened in ${openMs.toFixed(0)} ms; lived ${quickest.toFixed(0)}–${slowest.toFixed(0)} ms; tracker RSS ${mib(baseline)} → peak ${mib(sampler.peakRss)}`)
   t.same([...codes], [[4000, count]], 'every one was closed with 4000 REGISTER_TIMEOUT')
   t.ok(quickest >= timeoutMs - 100, 'none before the timeout')
-  t.ok(slowest <= timeoutMs + sweepMs + 2000, 'each soon after it (one sweep, plus slack for a loaded machine)')
+  t.ok(slowest <= timeoutMs + sweepMs + 3000, 'each soon after it (one sweep, plus slack for a loaded machine)')
   const stats = await tracker.stats()
   t.equal(stats.connections, 2, 'only the well-behaved clients remain connected')
   t.ok(stats.totals.registerTimeouts >= count, `${stats.totals.registerTimeouts} register timeouts counted`)
