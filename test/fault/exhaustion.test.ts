@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import t from 'tap'
 import type { Test } from 'tap'
 import WebSocket from 'ws'
-import { Bitfield, bytesEqual, ErrorCode, MAX_CHUNKS, PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
-import { fromHex } from '@shoal/protocol'
+import { Bitfield, bytesEqual, ErrorCode, fromHex, MAX_CHUNKS, PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
 import { randomFile, startPeer, startTracker, tempDir, waitUntil } from '@shoal/testkit'
+import type { TestPeerOptions } from '@shoal/testkit'
 import { checkTracker, newCheckerResult } from '../lib/fault-checkers.js'
 import type { CheckerResult } from '../lib/fault-checkers.js'
 import { nextEvent } from '../lib/fault-events.js'
@@ -16,6 +19,8 @@ import { StalledClient } from '../lib/fault-stalled-client.js'
 import { RawTrackerClient } from '../lib/fault-tracker-client.js'
 import { startTunedTracker, statsOf } from '../lib/fault-tracker.js'
 import { RawWireClient } from '../lib/fault-wire-client.js'
+
+const run = promisify(execFile)
 
 /**
  * Publishes a small manifest and starts the well-behaved client pair on it; `done()` lets
@@ -42,6 +47,25 @@ async function withChecker(url: string): Promise<{ content: CraftedManifest; don
       return checking
     },
   }
+}
+
+let largest: CraftedManifest | undefined
+
+/** A manifest of MAX_CHUNKS chunks, about 8 MiB: the largest a file can have (made once, it takes seconds). */
+function largestManifest(): CraftedManifest {
+  largest ??= craftManifest({ name: 'big.bin', kind: 'file', files: [{ path: 'big.bin', size: MAX_CHUNKS * 16 * 1024 }] })
+  return largest
+}
+
+/** A tracker and a daemon seeding a random file of `size` bytes cut in `chunkSize` chunks. */
+async function seeding(t: Test, size: number, chunkSize: number, over: TestPeerOptions = {}) {
+  const tracker = await startTracker(t)
+  const dir = await tempDir(t, 'shoal-seeding-')
+  const file = join(dir, 'payload.bin')
+  await randomFile(file, size)
+  const seeder = await startPeer(t, { trackers: [tracker.url], ...over })
+  const shared = await seeder.api.share(file, { chunkSize })
+  return { seeder, shared, file, content: fromHex(shared.id, 32)! }
 }
 
 function served(t: Test, seen: CheckerResult): void {
@@ -95,8 +119,8 @@ t.test('thousands of connections that never register are closed after the regist
 t.test('a client that never reads its replies is dropped (4005) instead of growing the send buffer', async (t) => {
   const tracker = await startTracker(t)
   const checker = await withChecker(tracker.url)
-  // About 8.4 MB of manifest: each get-manifest reply is that big.
-  const big = craftManifest({ name: 'big.bin', kind: 'file', files: [{ path: 'big.bin', size: MAX_CHUNKS * 16 * 1024 }] })
+  // Each get-manifest reply is 8 MiB.
+  const big = largestManifest()
   const publisher = await RawTrackerClient.connect(tracker.url)
   await publisher.register([])
   t.equal((await publisher.request({ type: 'publish', manifest: big.bytes }, 30_000)).type, 'ok', `${mib(big.bytes.length)} manifest published`)
@@ -119,6 +143,31 @@ t.test('a client that never reads its replies is dropped (4005) instead of growi
   t.equal(stats.peersOnline, 2, 'and its peer entry is gone')
   t.comment(`tracker RSS ${mib(baseline)} before, peak ${mib(sampler.peakRss)} with ~${mib(4 * big.bytes.length)} of replies unread`)
   served(t, await checker.done())
+})
+
+// Known failure, kept running: its assertions are marked todo until it is fixed.
+const PUBLISH_COST = 'publish decodes and verifies the whole manifest (a merkle root of up to 262,144 hashes, several copies of the bytes) on the event loop before it looks whether that content id is already stored (tracker/src/handlers/manifests.ts), and a publish frame costs one rate token per 64 KiB'
+
+t.test('publishing the largest manifest again and again neither stalls other peers nor costs hundreds of MiB', async (t) => {
+  const tracker = await startTracker(t)
+  const big = largestManifest()
+  const checker = await withChecker(tracker.url)
+  const baseline = await rssOf(tracker.child.pid)
+  const sampler = new ResourceSampler(tracker.child.pid, 100)
+  const publisher = await RawTrackerClient.connect(tracker.url)
+  t.teardown(() => publisher.terminate())
+  await publisher.register([])
+  const started = performance.now()
+  // The same bytes four times: after the first, there is nothing new to store.
+  const replies = await Promise.all(Array.from({ length: 4 }, () => publisher.request({ type: 'publish', manifest: big.bytes }, 60_000)))
+  const tookMs = performance.now() - started
+  sampler.stop()
+  t.same(replies.map((r) => r.type), ['ok', 'ok', 'ok', 'ok'], 'all four acknowledged')
+  const seen = await checker.done()
+  t.comment(`4 publishes of ${mib(big.bytes.length)} took the tracker ${(tookMs / 1000).toFixed(1)} s; RSS ${mib(baseline)} → peak ${mib(sampler.peakRss)}; the well-behaved client's slowest round ${seen.worstMs.toFixed(0)} ms`)
+  t.same(seen.wrong, [], 'the well-behaved client got only correct answers')
+  t.ok(seen.worstMs < 1000, `other peers wait less than a second for an answer meanwhile (slowest: ${seen.worstMs.toFixed(0)} ms)`, { todo: PUBLISH_COST })
+  t.ok(sampler.peakRss - baseline < 128 * MiB, `RSS grew by ${mib(sampler.peakRss - baseline)} (limit 128 MiB)`, { todo: PUBLISH_COST })
 })
 
 t.test('a message flood is rate limited (ERR_RATE_LIMITED, then close 4007) and its peer dropped', async (t) => {
@@ -203,16 +252,10 @@ t.test('tracker: one connection registering absurd chunk counts neither takes th
 })
 
 t.test('peer wire: requests beyond a chunk, the content or the queue are refused and the connection keeps working', async (t: Test) => {
-  const tracker = await startTracker(t)
-  const dir = await tempDir(t, 'shoal-bounds-')
-  const file = join(dir, 'payload.bin')
   const chunkSize = 16 * 1024
   // Four chunks, the last one 100 bytes long; uploads slow enough for a queue to build.
-  await randomFile(file, 3 * chunkSize + 100)
+  const { seeder, file, content } = await seeding(t, 3 * chunkSize + 100, chunkSize, { uploadLimit: '64K' })
   const data = await readFile(file)
-  const seeder = await startPeer(t, { trackers: [tracker.url], uploadLimit: '64K' })
-  const shared = await seeder.api.share(file, { chunkSize })
-  const content = fromHex(shared.id, 32)!
   const client = await RawWireClient.connect('127.0.0.1', seeder.port)
   t.teardown(() => client.close())
   t.same(await client.handshake(content), Bitfield.full(4).bytes, 'handshake: every chunk held')
@@ -249,4 +292,86 @@ t.test('peer wire: requests beyond a chunk, the content or the queue are refused
   t.comment(`600 pipelined requests: ${JSON.stringify(Object.fromEntries(answers))} answered so far`)
   t.pass('those beyond the queue limit are refused with ERR_LIMIT_EXCEEDED')
   t.ok(seeder.child.running, 'the seeder still runs')
+})
+
+// Known failure, kept running: its assertion is marked todo until it is fixed.
+const STALLED_SLOTS = 'an upload session keeps its slot while its queue is not empty, and its pump waits for the socket to drain with no deadline (peer/src/wire/upload-session.ts pump, framed-socket.ts drained): a peer that stops reading holds the slot for ever'
+
+t.test('peer wire: peers that stop reading their pieces do not take every upload slot', async (t) => {
+  const chunkSize = 1024 * 1024
+  // More than a socket's buffers hold (the kernel's plus 8 MiB in the process) per peer.
+  const { seeder, content } = await seeding(t, 48 * chunkSize, chunkSize)
+  // As many stalled peers as the seeder has upload slots (8 by default): each asks for every
+  // chunk, then never reads again.
+  const stalled = await Promise.all(Array.from({ length: 8 }, async () => {
+    const client = await RawWireClient.connect('127.0.0.1', seeder.port)
+    t.teardown(() => client.close())
+    await client.handshake(content)
+    for (let chunk = 0; chunk < 48; chunk++) void client.request(content, chunk, 0, chunkSize, 120_000).catch(() => undefined)
+    await client.next((m) => m.type === 'piece' || m.type === 'busy')
+    client.socket.pause()
+    return client
+  }))
+  t.equal(stalled.length, 8, 'eight peers stopped reading with pieces pending')
+  // A well-behaved peer asks for a chunk, coming back when told busy, for up to 10 s.
+  const honest = await RawWireClient.connect('127.0.0.1', seeder.port)
+  t.teardown(() => honest.close())
+  await honest.handshake(content)
+  const deadline = Date.now() + 10_000
+  let busy = 0
+  let served = false
+  while (!served && Date.now() < deadline) {
+    const reply = await honest.request(content, 3, 0, 1000, 10_000).catch(() => undefined)
+    if (reply?.type === 'piece') served = true
+    else {
+      busy++
+      await new Promise((resolve) => setTimeout(resolve, reply?.type === 'busy' ? reply.retryAfterMs : 1000))
+    }
+  }
+  t.ok(served, `a well-behaved peer is served within 10 s (${busy} busy replies so far)`, { todo: STALLED_SLOTS })
+  t.ok(seeder.child.running, 'the seeder still runs')
+})
+
+t.test('peer wire: connections that never handshake are closed after the handshake timeout', async (t) => {
+  const seeder = await startPeer(t, { tuning: { connectTimeoutMs: 2000 } })
+  const count = 500
+  const started = performance.now()
+  const lives = await Promise.all(Array.from({ length: count }, async () => {
+    const socket = connect({ host: '127.0.0.1', port: seeder.port })
+    socket.on('error', () => undefined)
+    await nextEvent(socket, 'connect', 10_000)
+    const opened = performance.now()
+    await nextEvent(socket, 'close', 15_000)
+    return performance.now() - opened
+  }))
+  t.comment(`${count} silent connections closed after ${Math.min(...lives).toFixed(0)}–${Math.max(...lives).toFixed(0)} ms (all done in ${(performance.now() - started).toFixed(0)} ms)`)
+  t.ok(Math.min(...lives) >= 1500, 'none long before the handshake timeout (2 s here)')
+  t.ok(Math.max(...lives) <= 2000 + 3000, 'all of them soon after it')
+  t.ok(seeder.child.running, 'the peer still runs')
+})
+
+// Known failure, kept running: its assertion is marked todo until it is fixed.
+const IDLE_CONNECTIONS = 'the wire server accepts any number of connections and closes none that handshook and then went quiet (peer/src/wire/wire-server.ts accept): at the usual limit of 1,024 open files, idle connections leave none for serving'
+
+t.test('peer wire: idle connections cannot use up a daemon\'s file descriptors', async (t) => {
+  const { seeder, content } = await seeding(t, 4 * 64 * 1024, 64 * 1024)
+  // The open-files limit many systems start a daemon with.
+  await run('prlimit', ['--nofile=1024:1024', '--pid', String(seeder.child.pid)])
+  const idle: RawWireClient[] = []
+  t.teardown(() => Promise.all(idle.map((c) => c.close())))
+  for (let wave = 0; wave < 11; wave++) {
+    await Promise.all(Array.from({ length: 100 }, async () => {
+      const client = await RawWireClient.connect('127.0.0.1', seeder.port).catch(() => undefined)
+      if (client === undefined) return
+      idle.push(client)
+      await client.handshake(content, 5000).catch(() => undefined)
+    }))
+  }
+  const open = idle.filter((c) => !c.isClosed).length
+  t.comment(`${open} of ${idle.length} idle connections still open`)
+  const honest = await RawWireClient.connect('127.0.0.1', seeder.port).catch(() => undefined)
+  const reply = honest === undefined ? undefined : await honest.handshake(content, 5000).then(() => honest.request(content, 1, 0, 64 * 1024, 5000)).catch((err: Error) => err)
+  await honest?.close()
+  t.ok(reply !== undefined && !(reply instanceof Error) && reply.type === 'piece', `a well-behaved peer is still served (got ${reply instanceof Error ? reply.message : reply?.type})`, { todo: IDLE_CONNECTIONS })
+  t.ok(seeder.child.running, 'the peer still runs')
 })
