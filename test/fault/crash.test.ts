@@ -175,3 +175,81 @@ t.test('a download into a full file system fails with a clear reason, keeps what
   await waitContent(b, shared.id, isDone, 'the resumed download completes', 60_000)
   t.equal(await sha256File(join(full, 'big.bin')), hash, 'with the right bytes')
 })
+
+// Known failure, kept running: its assertions are marked todo until it is fixed.
+const COUNT_BEFORE_WRITE = 'TrackerStore.putManifest (tracker/src/store.ts) records the chunk count before the write and keeps it when the write fails, and publish (tracker/src/handlers/manifests.ts) skips storing a content whose chunk count is known'
+
+t.test('the tracker on a full file system: a publish it could not store is never acknowledged later', { skip: await tmpfsProblem() ?? false }, async (t) => {
+  const dir = await tempDir(t, 'shoal-tracker-full-')
+  const full = join(dir, 'full')
+  await mountTmpfs(full, '2m')
+  const tracker = await startTracker(t, { dataDir: join(full, 'data') })
+  t.teardown(async () => {
+    await tracker.kill()
+    await run('umount', [full]).catch(() => run('umount', ['-l', full]))
+  })
+  const client = await RawTrackerClient.connect(tracker.url)
+  t.teardown(() => client.terminate())
+  await client.register([])
+  // 64 KiB manifests until the store refuses one.
+  let refused: CraftedManifest | undefined
+  let stored = 0
+  for (let i = 0; i < 100 && refused === undefined; i++) {
+    const m = craftManifest({ name: `m${i}.bin`, kind: 'file', files: [{ path: `m${i}.bin`, size: 2000 * 16 * 1024 }], seed: `full/${i}` })
+    const reply = await client.request({ type: 'publish', manifest: m.bytes })
+    if (reply.type === 'ok') stored++
+    else refused = m
+  }
+  t.ok(refused !== undefined, `after ${stored} manifests the full store refused one`)
+  if (refused === undefined) return
+  const again = await client.request({ type: 'publish', manifest: refused.bytes })
+  const fetched = await client.request({ type: 'get-manifest', content: refused.id })
+  t.ok(again.type !== 'ok' || fetched.type === 'manifest', `publishing it again is acknowledged only if it is then stored (publish: ${again.type}, get-manifest: ${fetched.type === 'error' ? fetched.code : fetched.type})`, { todo: COUNT_BEFORE_WRITE })
+  t.equal((await tracker.stats()).manifests, stored, '/stats counts only the stored manifests', { todo: COUNT_BEFORE_WRITE })
+  await run('mount', ['-o', 'remount,size=64m', full])
+  const retried = await client.request({ type: 'publish', manifest: refused.bytes })
+  const after = await client.request({ type: 'get-manifest', content: refused.id })
+  t.equal(retried.type, 'ok', 'with room again, publishing it is acknowledged')
+  t.equal(after.type, 'manifest', 'and it is stored', { todo: COUNT_BEFORE_WRITE })
+  t.ok(tracker.child.running, 'the tracker kept running throughout')
+})
+
+// Known failure, kept running: its assertion is marked todo until it is fixed.
+const FULL_STORE = 'opening the LevelDB store (peer/src/store/disk-store.ts open) writes a new log and manifest, which a full file system refuses, so the daemon exits instead of starting to serve what it has'
+
+t.test('a daemon whose own store is on the full file system fails the download, keeps its verified chunks and starts again', { skip: await tmpfsProblem() ?? false }, async (t) => {
+  const { dir, peer, hash, shared } = await startSwarm(t, { size: 12 * 1024 * 1024, chunkSize: '256K', seederLimit: '8M' })
+  const full = join(dir, 'full')
+  await mountTmpfs(full, '4m')
+  const b = await peer({ dataDir: join(full, 'data') })
+  t.teardown(async () => {
+    await b.kill()
+    await run('umount', [full]).catch(() => run('umount', ['-l', full]))
+  })
+  const output = join(full, 'big.bin')
+  await startGet(b, shared.link, output)
+  const failed = await waitUntil(async () => {
+    const s = await b.api.content(shared.id)
+    return s.state === 'failed' || s.state === 'seeding' ? s : undefined
+  }, { timeoutMs: 60_000, what: 'the download stops' })
+  t.equal(failed.state, 'failed', `the download is marked failed: ${failed.error}`)
+  t.match(failed.error ?? '', /no space left on device|ENOSPC/i, 'and says why')
+  await b.kill('SIGKILL')
+  // Still full: the daemon should come back and serve what it has.
+  const startedFull = await b.start().then(() => undefined, (err: Error) => err.message.trim().split('\n').at(-1))
+  t.equal(startedFull, undefined, `the daemon starts again while its file system is still full${startedFull ? ` (it did not: ${startedFull})` : ''}`, { todo: FULL_STORE })
+  if (startedFull === undefined) {
+    const restarted = await b.api.content(shared.id)
+    t.ok(restarted.have >= failed.have, `with its ${restarted.have} verified chunks`)
+    await b.kill('SIGKILL')
+  }
+  // With room again, the store is read and checked as it was left.
+  await run('mount', ['-o', 'remount,size=64m', full])
+  const stored = await checkVerifiedChunks(b.dataDir, shared.id, output)
+  t.same(stored.bad, [], `all ${stored.verified} chunks its store marked verified match their hash`)
+  t.ok(stored.verified >= failed.have, 'none verified before the failure was lost')
+  await b.start()
+  await b.api.resume(shared.id)
+  await waitContent(b, shared.id, isDone, 'the resumed download completes', 60_000)
+  t.equal(await sha256File(output), hash, 'with the right bytes')
+})
