@@ -369,7 +369,7 @@ export class Download {
     }
     this.fetched++
     conn.chunks++
-    this.meter.add(data.length)
+    this.meter.add(req.length)
     for (const dup of this.scheduler.completed(req.chunk)) this.cancel(dup)
     this.init.onVerified(req.chunk)
     if (!this.finishIfComplete()) this.pump()
