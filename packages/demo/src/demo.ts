@@ -15,7 +15,7 @@ import type { ContentStatus } from '@shoal/peer'
 
 const ROOT = resolve('.shoal-demo')
 const SIZE = 64 * 1024 * 1024
-const UPLOAD_LIMIT = '16M'
+const UPLOAD_MIB = 16
 const DOWNLOADERS = 3
 const MiB = 1024 * 1024
 
@@ -31,8 +31,8 @@ async function main(): Promise<void> {
   say(`tracker   ${tracker.url}   (stats: ${tracker.statsUrl})`)
   const peers: TestPeer[] = []
   for (let i = 0; i <= DOWNLOADERS; i++) {
-    peers.push(await startPeer(cleanup, { dataDir: join(ROOT, `peer-${i}`), trackers: [tracker.url], uploadLimit: UPLOAD_LIMIT }))
-    say(`peer ${i}    ${peers[i].peerId.slice(0, 12)} on port ${peers[i].port}${i === 0 ? ' (seeder)' : ''}, upload capped at ${UPLOAD_LIMIT}B/s`)
+    peers.push(await startPeer(cleanup, { dataDir: join(ROOT, `peer-${i}`), trackers: [tracker.url], uploadLimit: `${UPLOAD_MIB}M` }))
+    say(`peer ${i}    ${peers[i].peerId.slice(0, 12)} on port ${peers[i].port}${i === 0 ? ' (seeder)' : ''}, upload capped at ${UPLOAD_MIB} MiB/s`)
   }
   const [seeder, ...downloaders] = peers
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const final = await showProgress(downloaders, shared.id)
   const seconds = (Date.now() - started) / 1000
   say(`\nall ${DOWNLOADERS} downloads complete in ${seconds.toFixed(1)} s `
-    + `(one ${UPLOAD_LIMIT}B/s uploader alone would need ${((DOWNLOADERS * SIZE) / (16 * MiB)).toFixed(1)} s)`)
+    + `(the seeder alone would need ${((DOWNLOADERS * SIZE) / (UPLOAD_MIB * MiB)).toFixed(1)} s; no swarm can beat ${(SIZE / (UPLOAD_MIB * MiB)).toFixed(1)} s)`)
   for (const [i, s] of final.entries()) {
     const ok = (await sha256File(s.path)) === hash
     const fromSeeder = s.sources.find((x) => x.peerId === seeder.peerId)?.chunks ?? 0
