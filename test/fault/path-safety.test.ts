@@ -74,9 +74,6 @@ t.test('directory manifests with unsafe paths: `shoal get` refuses them before a
   t.same(status.contents, [], 'the daemon took none of them')
 })
 
-// Known failure, kept running: the assertion is marked todo until it is fixed.
-const RAW_ECHO = 'checkName/checkRelativePath (protocol/src/paths.ts) quote the untrusted name as is and reportError (peer/src/cli/output.ts) prints it as is'
-
 t.test('a refused name is never echoed raw: no control characters reach the terminal', async (t) => {
   const hostile = await HostileTracker.start(t)
   const peer = await startPeer(t)
@@ -86,5 +83,5 @@ t.test('a refused name is never echoed raw: no control characters reach the term
   hostile.serve(crafted.id, crafted.bytes)
   const get = await peer.cli(['get', formatLink({ content: crafted.id, trackers: [hostile.url] }), '-o', `${dir}/`])
   t.equal(get.code, 1, 'refused')
-  t.notMatch(get.stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/, `the error line carries no raw control character: ${JSON.stringify(get.stderr)}`, { todo: RAW_ECHO })
+  t.notMatch(get.stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/, `the error line carries no raw control character: ${JSON.stringify(get.stderr)}`)
 })

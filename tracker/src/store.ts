@@ -38,10 +38,16 @@ export class TrackerStore {
   /** Records the chunk count at once (registers check it synchronously), then persists both. */
   async putManifest(content: ContentKey, bytes: Uint8Array, chunkCount: number): Promise<void> {
     this.counts.set(content, chunkCount)
-    await this.db.batch()
-      .put(content, bytes, { sublevel: this.manifests })
-      .put(content, chunkCount, { sublevel: this.chunkCounts })
-      .write()
+    try {
+      await this.db.batch()
+        .put(content, bytes, { sublevel: this.manifests })
+        .put(content, chunkCount, { sublevel: this.chunkCounts })
+        .write()
+    } catch (err) {
+      // Not stored (a full disk, say): forget it, so a later publish stores it for real.
+      this.counts.delete(content)
+      throw err
+    }
   }
 
   getManifest(content: ContentKey): Promise<Uint8Array | undefined> {

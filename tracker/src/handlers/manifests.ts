@@ -8,10 +8,10 @@ import type { Handler } from './context.js'
  * the verified chunk count was registered wrongly; it is removed so the real one can form.
  */
 export const publish: Handler<PublishMessage> = async ({ index, store, totals }, _session, msg) => {
-  const manifest = decodeManifest(msg.manifest)
+  // The id is a hash of the bytes, so a manifest already stored needs no second (costly) decode.
   const content = toHex(contentIdOf(msg.manifest))
-  const chunkCount = manifestChunkCount(manifest)
   if (store.chunkCountOf(content) === undefined) {
+    const chunkCount = manifestChunkCount(decodeManifest(msg.manifest))
     const swarmCount = index.chunkCountOf(content)
     if (swarmCount !== undefined && swarmCount !== chunkCount) index.removeContent(content)
     await store.putManifest(content, Uint8Array.from(msg.manifest), chunkCount)
