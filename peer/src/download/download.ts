@@ -6,6 +6,7 @@ import { RateMeter } from '../rate/rate-meter.js'
 import type { TokenBucket } from '../rate/token-bucket.js'
 import type { ChunkStore, ContentRecord } from '../store/chunk-store.js'
 import type { TrackerPool } from '../tracker/tracker-pool.js'
+import { BufferPool } from '../wire/buffer-pool.js'
 import { WireClient } from '../wire/wire-client.js'
 import type { SentRequest } from '../wire/wire-client.js'
 import { Scheduler } from './scheduler.js'
@@ -82,6 +83,10 @@ const QUEUE_SECONDS = 0.5
 const INITIAL_DEPTH = 2
 /** How long a chunk a source refused as busy is fetched elsewhere before asking it again. */
 const DEFER_MS = 1000
+/** Room for a piece frame's fields before its data. */
+const PIECE_HEAD_BYTES = 256
+/** Free receive buffers kept per download. */
+const POOL_BYTES = 32 * 1024 * 1024
 
 /**
  * One content being fetched: asks the trackers for sources, keeps wire connections to
@@ -114,11 +119,14 @@ export class Download {
   private pumping = false
   private pumpAgain = false
   private readonly halt = new AbortController()
+  /** Receive buffers for this content's pieces, shared by its connections. */
+  private readonly pool: BufferPool
 
   constructor(private readonly init: DownloadInit) {
     const { record, options } = init
     this.content = fromHex(record.id, 32)!
     this.self = toHex(init.peerId)
+    this.pool = new BufferPool(record.manifest.chunkSize + PIECE_HEAD_BYTES, Math.max(2, Math.floor(POOL_BYTES / record.manifest.chunkSize)))
     this.scheduler = new Scheduler({
       chunkCount: record.have.size, have: record.have, perPeerInflight: options.perPeerInflight, initialInflight: Math.min(INITIAL_DEPTH, options.perPeerInflight),
       requestTimeoutMs: options.requestTimeoutMs, banAfter: options.banAfter, endgameDuplicates: 1, resortMs: 50,
@@ -226,6 +234,7 @@ export class Download {
       client = await WireClient.connect({
         host: source.host, port: source.port, peerId: this.init.peerId, content: this.content,
         chunkCount: this.init.record.have.size, timeoutMs: this.init.options.connectTimeoutMs, maxInvalid: this.init.options.maxInvalid,
+        pool: this.pool,
       })
     } catch (err) {
       this.retryLater(source)
@@ -354,6 +363,7 @@ export class Download {
     conn.bytes += data.length
     this.measure(conn, data.length)
     if (!this.scheduler.received(conn.key, req.chunk, Date.now())) {
+      this.pool.give(data)
       this.wasted++
       this.pump()
       return
@@ -362,11 +372,14 @@ export class Download {
     try {
       await this.init.store.write(this.init.record.id, req.chunk, data)
     } catch (err) {
+      this.pool.give(data)
       if (errorCodeOf(err) === ErrorCode.HASH_MISMATCH) return this.onBadData(conn, req.chunk)
       this.scheduler.failed(conn.key, req.chunk, 'lost')
       if (!this.stopped) this.init.onFailed(err as Error)
       return
     }
+    // The store has the bytes on disk (or its own copy): the buffer can take the next piece.
+    this.pool.give(data)
     this.fetched++
     conn.chunks++
     this.meter.add(req.length)

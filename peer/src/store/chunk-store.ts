@@ -46,7 +46,10 @@ export interface ChunkStore {
   update(id: string, patch: ContentPatch): Promise<void>
   /** A verified chunk's bytes; ERR_NOT_FOUND for a chunk not held. */
   read(id: string, chunk: number): Promise<Buffer>
-  /** Checks the hash (ERR_HASH_MISMATCH), stores durably, then marks the chunk verified. */
+  /**
+   * Checks the hash (ERR_HASH_MISMATCH), stores durably, then marks the chunk verified.
+   * `data` is not read after the promise settles (the caller reuses the buffer).
+   */
   write(id: string, chunk: number, data: Uint8Array): Promise<void>
   /** Forgets a content; its files stay where they are. */
   remove(id: string): Promise<void>

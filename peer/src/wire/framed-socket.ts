@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { FrameDecoder, frameHeader, MAX_PEER_FRAME, peerCodec } from '@shoal/protocol'
 import type { FrameError, PeerMessage, PieceMessage } from '@shoal/protocol'
+import type { FrameReader } from './frame-reader.js'
 import { pieceFrameHead } from './piece-frame.js'
 
 /** Bytes queued in the socket beyond which senders wait for 'drain'. */
@@ -26,10 +27,12 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   private closed = false
   private closeError: Error | undefined
 
-  constructor(readonly socket: Socket) {
+  /** `reader`: the one given to the socket as its `onread` (no 'data' events then). */
+  constructor(readonly socket: Socket, reader?: FrameReader) {
     super()
     socket.setNoDelay(true)
-    socket.on('data', (data) => this.onData(data))
+    if (reader === undefined) socket.on('data', (data) => this.onData(data))
+    else reader.sink = { frame: (f) => this.onFrame(f), error: (err) => this.destroy(err), activity: () => this.emit('activity') }
     socket.on('error', (err) => (this.closeError ??= err))
     socket.on('close', () => this.onClose())
   }
@@ -96,17 +99,19 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
       this.destroy(err as Error)
       return
     }
-    for (const frame of frames) {
-      if (this.closed) return
-      let msg: PeerMessage
-      try {
-        msg = peerCodec.decode(frame)
-      } catch (err) {
-        this.emit('invalid', err as FrameError)
-        continue
-      }
-      this.emit('message', msg)
+    for (const frame of frames) this.onFrame(frame)
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.closed) return
+    let msg: PeerMessage
+    try {
+      msg = peerCodec.decode(frame)
+    } catch (err) {
+      this.emit('invalid', err as FrameError)
+      return
     }
+    this.emit('message', msg)
   }
 
   private onClose(): void {

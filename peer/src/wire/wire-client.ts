@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events'
 import { connect } from 'node:net'
-import { Bitfield, ErrorCode, isErrorCode, PROTOCOL_VERSION, ShoalError, toHex } from '@shoal/protocol'
+import { Bitfield, ErrorCode, isErrorCode, MAX_PEER_FRAME, PROTOCOL_VERSION, ShoalError, toHex } from '@shoal/protocol'
 import type { PeerMessage } from '@shoal/protocol'
+import type { BufferPool } from './buffer-pool.js'
+import { FrameReader } from './frame-reader.js'
 import { FramedSocket } from './framed-socket.js'
 
 export interface WireClientInit {
@@ -14,6 +16,11 @@ export interface WireClientInit {
   timeoutMs: number
   /** Invalid frames tolerated before hanging up. */
   maxInvalid: number
+  /**
+   * Pieces are read into blocks of this pool; the receiver of a 'piece' gives the block
+   * back once it no longer reads the data. Without one, every piece gets a fresh buffer.
+   */
+  pool?: BufferPool
 }
 
 /** A request this side sent: always a whole chunk. */
@@ -52,7 +59,8 @@ export class WireClient extends EventEmitter<WireClientEvents> {
 
   /** Connects and completes the handshake; rejects with the peer's error code if it refuses. */
   static async connect(init: WireClientInit): Promise<WireClient> {
-    const socket = new FramedSocket(connect({ host: init.host, port: init.port }))
+    const reader = new FrameReader(MAX_PEER_FRAME, init.pool)
+    const socket = new FramedSocket(connect({ host: init.host, port: init.port, onread: reader.onread }), reader)
     const client = new WireClient(socket, init)
     await client.handshake()
     return client
