@@ -6,12 +6,36 @@ import { checkName } from './paths.js'
 export const LINK_SCHEME = 'shoal:'
 export const MAX_LINK_LENGTH = 8192
 export const MAX_LINK_TRACKERS = 16
+export const MAX_LINK_PEERS = 16
+
+/** A peer's wire address, as a link names it. */
+export interface PeerAddress {
+  host: string
+  port: number
+}
 
 export interface ShareLink {
   content: Uint8Array
   /** Tracker base URLs (ws:// or wss://), in the order given. */
   trackers: string[]
   name?: string
+  /** Peers to ask for the manifest and chunks directly; absent when the link names none. */
+  peers?: PeerAddress[]
+}
+
+/** `host:port`; an IPv6 host in brackets. */
+const PEER_ADDRESS = /^(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,255}):([0-9]{1,5})$/
+
+/** Parses `host:port` (brackets stripped from an IPv6 host). */
+export function parsePeerAddress(text: string): PeerAddress {
+  const m = PEER_ADDRESS.exec(text)
+  const port = Number(m?.[2])
+  if (m === null || port < 1 || port > 65535) throw new BadLinkError(`peer "${text}" must be host:port`)
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port }
+}
+
+export function formatPeerAddress(peer: PeerAddress): string {
+  return `${peer.host.includes(':') ? `[${peer.host}]` : peer.host}:${peer.port}`
 }
 
 /** Accepts ws:// and wss:// URLs with a host; returns the normalized form. */
@@ -38,6 +62,9 @@ export function formatLink(link: ShareLink): string {
     checkLinkName(link.name)
     params.append('name', link.name)
   }
+  const peers = link.peers ?? []
+  if (peers.length > MAX_LINK_PEERS) throw new BadLinkError(`at most ${MAX_LINK_PEERS} peers`)
+  for (const p of peers) params.append('peer', formatPeerAddress(parsePeerAddress(formatPeerAddress(p))))
   const query = params.toString()
   const text = `${LINK_SCHEME}${toHex(link.content)}${query ? `?${query}` : ''}`
   // parseLink refuses longer links, so never hand one out.
@@ -64,6 +91,9 @@ export function parseLink(text: string): ShareLink {
     checkLinkName(names[0])
     link.name = names[0]
   }
+  const peers = [...new Set(params.getAll('peer'))].map(parsePeerAddress)
+  if (peers.length > MAX_LINK_PEERS) throw new BadLinkError(`at most ${MAX_LINK_PEERS} peers`)
+  if (peers.length > 0) link.peers = peers
   return link
 }
 

@@ -1,6 +1,7 @@
 import { bytesExactly, bytesUpTo, errorCode, listOf, record, text, uint, version } from './fields.js'
 import {
-  CONTENT_ID_BYTES, MAX_CHUNK_LIST, MAX_CHUNK_SIZE, MAX_CHUNKS, MAX_ERROR_MESSAGE_BYTES, MAX_REQUEST_ID, PEER_ID_BYTES,
+  CONTENT_ID_BYTES, MAX_CHUNK_LIST, MAX_CHUNK_SIZE, MAX_CHUNKS, MAX_ERROR_MESSAGE_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_ID,
+  PEER_ID_BYTES,
 } from './limits.js'
 import { defineMessage as schema } from './codec.js'
 
@@ -15,18 +16,22 @@ export interface CancelMessage { type: 'cancel'; id: number }
 export interface BusyMessage { type: 'busy'; id: number; retryAfterMs: number }
 export interface RejectMessage { type: 'reject'; id: number; code: string; message: string }
 export interface PeerErrorMessage { type: 'error'; id: number; code: string; message: string }
+/** Asks for a content's canonical manifest; allowed before (or instead of) a handshake. */
+export interface PeerGetManifestMessage { type: 'get-manifest'; id: number; content: Uint8Array }
+export interface PeerManifestMessage { type: 'manifest'; id: number; content: Uint8Array; manifest: Uint8Array }
 
 export type PeerMessage =
   | HandshakeMessage | BitfieldMessage | PeerHaveMessage | RequestMessage | PieceMessage
-  | CancelMessage | BusyMessage | RejectMessage | PeerErrorMessage
+  | CancelMessage | BusyMessage | RejectMessage | PeerErrorMessage | PeerGetManifestMessage | PeerManifestMessage
 
 const id = uint(MAX_REQUEST_ID)
 const chunk = uint(MAX_CHUNKS - 1)
 const size = uint(MAX_CHUNK_SIZE)
 const message = text(MAX_ERROR_MESSAGE_BYTES)
 
-
 const SMALL = 64 * 1024
+/** A manifest reply: the largest manifest plus its fields. */
+const MAX_PEER_MANIFEST_FRAME = MAX_MANIFEST_BYTES + 1024
 
 /** Type codes are part of the wire format: never renumber, only add. */
 export const peerSchemas = [
@@ -39,4 +44,6 @@ export const peerSchemas = [
   schema<BusyMessage>('busy', 7, { id, retryAfterMs: uint(3_600_000) }, SMALL),
   schema<RejectMessage>('reject', 8, { id, code: errorCode(), message }, SMALL),
   schema<PeerErrorMessage>('error', 9, { id, code: errorCode(), message }, SMALL),
+  schema<PeerGetManifestMessage>('get-manifest', 10, { id, content: bytesExactly(CONTENT_ID_BYTES) }, SMALL),
+  schema<PeerManifestMessage>('manifest', 11, { id, content: bytesExactly(CONTENT_ID_BYTES), manifest: bytesUpTo(MAX_MANIFEST_BYTES) }, MAX_PEER_MANIFEST_FRAME),
 ]

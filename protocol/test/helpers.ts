@@ -190,6 +190,9 @@ export function peerSamples(rand: () => number): PeerMessage[] {
     { type: 'busy', id: 4, retryAfterMs: 3_600_000 },
     { type: 'reject', id: 5, code: 'ERR_NOT_FOUND', message: 'chunk 12 is not held' },
     { type: 'error', id: 0, code: 'ERR_BAD_MESSAGE', message: 'x'.repeat(MAX_ERROR_MESSAGE_BYTES) },
+    { type: 'get-manifest', id: 6, content: randomBytes(rand, CONTENT_ID_BYTES) },
+    { type: 'manifest', id: 6, content: randomBytes(rand, CONTENT_ID_BYTES), manifest: randomBytes(rand, 300) },
+    { type: 'manifest', id: 7, content: randomBytes(rand, CONTENT_ID_BYTES), manifest: new Uint8Array(0) },
   ]
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ErrorCode } from '../src/errors.js'
-import { LINK_SCHEME, MAX_LINK_LENGTH, MAX_LINK_TRACKERS, formatLink, normalizeTrackerUrl, parseLink } from '../src/link.js'
+import { LINK_SCHEME, MAX_LINK_LENGTH, MAX_LINK_PEERS, MAX_LINK_TRACKERS, formatLink, normalizeTrackerUrl, parseLink } from '../src/link.js'
 import { plain } from './helpers.js'
 
 const ID_HEX = 'ab'.repeat(16) + '0123456789abcdef'.repeat(2)
@@ -13,12 +13,15 @@ t.test('format and parse round trip', (t) => {
     { content, trackers: ['ws://127.0.0.1:7000'] },
     { content, trackers: ['ws://127.0.0.1:7000', 'wss://tracker.example.org', 'wss://t2.example.org:8443/shoal'], name: 'ubuntu 24.04 (desktop) é+&=?.iso' },
     { content, trackers: Array.from({ length: MAX_LINK_TRACKERS }, (_, i) => `ws://10.0.0.${i}:7000`), name: 'x'.repeat(255) },
+    { content, trackers: ['ws://127.0.0.1:7000'], peers: [{ host: '127.0.0.1', port: 7071 }, { host: '::1', port: 1 }, { host: 'peer-2.example.org', port: 65535 }] },
+    { content, trackers: [], peers: Array.from({ length: MAX_LINK_PEERS }, (_, i) => ({ host: `10.0.0.${i}`, port: 7000 + i })) },
   ]
   for (const link of links) {
     const text = formatLink(link)
     t.ok(text.startsWith(`${LINK_SCHEME}${ID_HEX}`), text.slice(0, 80))
     t.same(plain(parseLink(text)), plain(link))
   }
+  t.equal(formatLink(links[4]), `shoal:${ID_HEX}?tr=ws%3A%2F%2F127.0.0.1%3A7000&peer=127.0.0.1%3A7071&peer=%5B%3A%3A1%5D%3A1&peer=peer-2.example.org%3A65535`, 'peers, IPv6 in brackets')
   t.equal(formatLink(links[2]), `shoal:${ID_HEX}?tr=ws%3A%2F%2F127.0.0.1%3A7000&tr=wss%3A%2F%2Ftracker.example.org&tr=wss%3A%2F%2Ft2.example.org%3A8443%2Fshoal&name=ubuntu+24.04+%28desktop%29+%C3%A9%2B%26%3D%3F.iso`, 'the exact text')
   t.end()
 })
@@ -29,6 +32,8 @@ t.test('parsing is lenient where it is safe', (t) => {
   t.equal(parsed.name, 'a b')
   t.same(plain(parsed.content), plain(content), 'upper-case hex')
   t.notOk('name' in parseLink(`shoal:${ID_HEX}`), 'no name')
+  t.notOk('peers' in parseLink(`shoal:${ID_HEX}`), 'no peers')
+  t.same(parseLink(`shoal:${ID_HEX}?peer=[::1]:7071&peer=h:1&peer=[::1]:7071`).peers, [{ host: '::1', port: 7071 }, { host: 'h', port: 1 }], 'unescaped, duplicates dropped')
   t.equal(normalizeTrackerUrl('WS://Example.ORG:80/#frag'), 'ws://example.org', 'scheme and host lower-cased, default port and fragment dropped')
   t.equal(normalizeTrackerUrl('wss://[::1]:9000/'), 'wss://[::1]:9000')
   t.end()
@@ -51,6 +56,14 @@ t.test('bad links are refused with ERR_BAD_LINK', (t) => {
     [`shoal:${ID_HEX}?tr=not%20a%20url`, /not a URL/],
     [`shoal:${ID_HEX}?tr=`, /not a URL/],
     [`shoal:${ID_HEX}?${Array.from({ length: MAX_LINK_TRACKERS + 1 }, (_, i) => `tr=ws://h${i}`).join('&')}`, /at most 16 trackers/],
+    [`shoal:${ID_HEX}?${Array.from({ length: MAX_LINK_PEERS + 1 }, (_, i) => `peer=h${i}:1`).join('&')}`, /at most 16 peers/],
+    [`shoal:${ID_HEX}?peer=127.0.0.1`, /host:port/],
+    [`shoal:${ID_HEX}?peer=127.0.0.1:0`, /host:port/],
+    [`shoal:${ID_HEX}?peer=127.0.0.1:65536`, /host:port/],
+    [`shoal:${ID_HEX}?peer=::1:7071`, /host:port/],
+    [`shoal:${ID_HEX}?peer=a%2Fb:7071`, /host:port/],
+    [`shoal:${ID_HEX}?peer=:7071`, /host:port/],
+    [`shoal:${ID_HEX}?peer=h:-1`, /host:port/],
     [`shoal:${ID_HEX}?name=a&name=b`, /only one name/],
     [`shoal:${ID_HEX}?name=`, /name: name is empty/],
     [`shoal:${ID_HEX}?name=..`, /name:/],
@@ -71,6 +84,10 @@ t.test('formatting refuses what parsing would refuse', (t) => {
   t.throws(() => formatLink({ content, trackers: [], name: 'a/b' }), { code: BAD_LINK, message: /name:/ })
   const many = Array.from({ length: MAX_LINK_TRACKERS + 1 }, (_, i) => `ws://10.0.0.${i}`)
   t.throws(() => formatLink({ content, trackers: many }), { code: BAD_LINK, message: /at most/ })
+  const peers = Array.from({ length: MAX_LINK_PEERS + 1 }, (_, i) => ({ host: 'h', port: i + 1 }))
+  t.throws(() => formatLink({ content, trackers: [], peers }), { code: BAD_LINK, message: /at most 16 peers/ })
+  t.throws(() => formatLink({ content, trackers: [], peers: [{ host: 'a b', port: 1 }] }), { code: BAD_LINK, message: /host:port/ })
+  t.throws(() => formatLink({ content, trackers: [], peers: [{ host: 'h', port: 0 }] }), { code: BAD_LINK, message: /host:port/ })
   const long = Array.from({ length: MAX_LINK_TRACKERS }, (_, i) => `wss://${String(i).padStart(2, '0')}${'t'.repeat(240)}.example.org/${'p'.repeat(300)}`)
   t.throws(() => formatLink({ content, trackers: long }), { code: BAD_LINK, message: /too long/ })
   t.end()
