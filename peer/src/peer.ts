@@ -7,7 +7,7 @@ import {
   decodeManifest, ErrorCode, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, normalizeTrackerUrl, parseLink,
   ShoalError, toHex,
 } from '@shoal/protocol'
-import type { ManifestMessage } from '@shoal/protocol'
+import type { ManifestMessage, PeerAddress } from '@shoal/protocol'
 import { Download } from './download/download.js'
 import type { SourceStatus } from './download/download.js'
 import type { PeerInit } from './index.js'
@@ -22,6 +22,7 @@ import type { ContentRecord } from './store/chunk-store.js'
 import { DiskChunkStore } from './store/disk-store.js'
 import { TrackerPool } from './tracker/tracker-pool.js'
 import type { TrackerStatus } from './tracker/tracker-pool.js'
+import { fetchManifestFrom } from './wire/manifest-client.js'
 import { WireServer } from './wire/wire-server.js'
 
 export type ContentState = 'downloading' | 'seeding' | 'paused' | 'failed'
@@ -184,13 +185,13 @@ export class Peer extends EventEmitter<PeerEvents> {
     const existing = this.store.get(id)
     if (existing !== undefined) return this.statusOf(existing)
     const trackers = this.trackerList(link.trackers.length > 0 ? link.trackers : undefined)
-    const manifestBytes = await this.fetchManifest(link.content, trackers)
+    const manifestBytes = await this.fetchManifest(link.content, trackers, link.peers ?? [])
     const manifest = decodeManifest(manifestBytes, link.content)
     const root = await outputPath(manifest.name, options)
     const record = await this.store.add({ manifestBytes, root, role: 'download', trackers })
     this.log.info({ content: id, name: manifest.name, size: manifest.size, path: root }, 'download started')
     this.trackers.resync()
-    this.startDownload(record)
+    this.startDownload(record, link.peers)
     return this.statusOf(record)
   }
 
@@ -242,11 +243,12 @@ export class Peer extends EventEmitter<PeerEvents> {
     await this.store?.close()
   }
 
-  private startDownload(record: ContentRecord): void {
+  /** `peers`: sources a link names, tried beside those the trackers give. */
+  private startDownload(record: ContentRecord, peers: PeerAddress[] = []): void {
     if (record.paused || record.have.complete || this.downloads.has(record.id)) return
     const o = this.options
     const download: Download = new Download({
-      record, store: this.store, peerId: this.identity.peerId, trackers: this.trackers, limit: this.limit,
+      record, store: this.store, peerId: this.identity.peerId, trackers: this.trackers, peers, limit: this.limit,
       bucket: this.downloadBucket, log: o.log,
       options: {
         perPeerInflight: o.perPeerInflight, requestTimeoutMs: o.requestTimeoutMs, connectTimeoutMs: o.connectTimeoutMs,
@@ -300,8 +302,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     return results.filter((w): w is string => w !== undefined)
   }
 
-  /** The manifest from the first tracker that has it, checked against the content id. */
-  private async fetchManifest(content: Uint8Array, trackers: string[]): Promise<Uint8Array> {
+  /** The manifest from the first tracker, else the first peer, that has it, checked against the content id. */
+  private async fetchManifest(content: Uint8Array, trackers: string[], peers: PeerAddress[]): Promise<Uint8Array> {
     const errors: string[] = []
     for (const url of trackers) {
       const client = this.trackers.ensure(url)
@@ -314,6 +316,13 @@ export class Peer extends EventEmitter<PeerEvents> {
         errors.push(err instanceof ShoalError && err.code === ErrorCode.NOT_FOUND && !/reach/.test(err.message)
           ? `${url} does not know this content`
           : (err as Error).message)
+      }
+    }
+    for (const peer of peers) {
+      try {
+        return await fetchManifestFrom(peer, content, this.options.connectTimeoutMs)
+      } catch (err) {
+        errors.push((err as Error).message)
       }
     }
     this.trackers.prune(this.options.trackers)

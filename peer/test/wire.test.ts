@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { connect } from 'node:net'
+import { connect, createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -12,6 +14,7 @@ import { TokenBucket } from '../src/rate/token-bucket.js'
 import { manifestFromPath } from '../src/share/manifest-from-path.js'
 import { MemoryChunkStore } from '../src/store/memory-store.js'
 import { FramedSocket } from '../src/wire/framed-socket.js'
+import { fetchManifestFrom } from '../src/wire/manifest-client.js'
 import { pieceFrameHead } from '../src/wire/piece-frame.js'
 import { WireClient } from '../src/wire/wire-client.js'
 import { WireServer } from '../src/wire/wire-server.js'
@@ -208,4 +211,64 @@ t.test('a saturated server refuses chunks it has sent more often than others', a
   for (const chunk of [3, 0]) b.request(chunk, CHUNK)
   t.match((await nextPiece(b))[0], { chunk: 3 })
   t.same(rejected, ['0:ERR_BUSY'])
+})
+
+t.test('get-manifest: served before or after a handshake, verified against the id, refused for unknown content', async (t) => {
+  const { port, built, content, raw } = await setup(t)
+  const peer = { host: '127.0.0.1', port }
+  t.same(Buffer.from(await fetchManifestFrom(peer, content, 2000)), Buffer.from(built.bytes), 'the manifest, with no handshake')
+  const unknown = new Uint8Array(32).fill(9)
+  await t.rejects(fetchManifestFrom(peer, unknown, 2000), { code: ErrorCode.NOT_FOUND, message: /is not held here/ })
+
+  const r = await raw()
+  r.framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: clientId, content })
+  r.framed.send({ type: 'get-manifest', id: 5, content: unknown })
+  r.framed.send({ type: 'get-manifest', id: 6, content })
+  await r.received(4)
+  t.same(r.inbox.map((m) => m.type), ['handshake', 'bitfield', 'error', 'manifest'], 'after a handshake too, neither answer ends the connection')
+  t.match(r.inbox[2], { id: 5, code: ErrorCode.NOT_FOUND })
+  t.match(r.inbox[3], { id: 6 })
+  t.notOk(r.framed.isClosed)
+})
+
+t.test('a manifest that does not hash to the id, or a peer that answers otherwise, is refused', async (t) => {
+  const { built, content } = await setup(t)
+  const other = await manifestFromPath(fileURLToPath(import.meta.url), { chunkSize: CHUNK })
+  /** A peer that answers get-manifest with `reply(id)`. */
+  const liar = async (reply: (id: number) => PeerMessage) => {
+    const server = createServer((socket) => {
+      const framed = new FramedSocket(socket)
+      framed.on('message', (m) => m.type === 'get-manifest' && framed.send(reply(m.id)))
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    t.teardown(() => server.close())
+    return { host: '127.0.0.1', port: (server.address() as AddressInfo).port }
+  }
+  const wrong = await liar((id) => ({ type: 'manifest', id, content, manifest: other.bytes }))
+  await t.rejects(fetchManifestFrom(wrong, content, 2000), { code: ErrorCode.HASH_MISMATCH, message: /does not hash to the content id/ })
+  const odd = await liar((id) => ({ type: 'busy', id, retryAfterMs: 1 }))
+  await t.rejects(fetchManifestFrom(odd, content, 2000), { code: ErrorCode.BAD_MESSAGE, message: /answered with busy/ })
+  const stray = await liar((id) => ({ type: 'have', chunks: [id] }))
+  const wrongId = await liar(() => ({ type: 'error', id: 99, code: ErrorCode.INTERNAL, message: 'not for you' }))
+  await t.rejects(fetchManifestFrom(stray, content, 2000), { code: ErrorCode.BAD_MESSAGE })
+  await t.rejects(fetchManifestFrom(wrongId, content, 2000), { code: ErrorCode.BAD_MESSAGE })
+  const newerCode = await liar(() => ({ type: 'error', id: 1, code: 'ERR_SOMETHING_NEW', message: 'later' }))
+  await t.rejects(fetchManifestFrom(newerCode, content, 2000), { code: ErrorCode.INTERNAL, message: /later/ })
+  t.ok(built.bytes.length > 0)
+})
+
+t.test('get-manifest from a peer that never answers times out; one that hangs up fails at once', async (t) => {
+  const { content } = await setup(t)
+  const server = createServer(() => {})
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const port = (server.address() as AddressInfo).port
+  await t.rejects(fetchManifestFrom({ host: '127.0.0.1', port }, content, 200), { code: ErrorCode.INTERNAL, message: /in time/ })
+  const closing = createServer((s) => s.destroy())
+  closing.listen(0, '127.0.0.1')
+  await once(closing, 'listening')
+  t.teardown(() => closing.close())
+  await t.rejects(fetchManifestFrom({ host: '127.0.0.1', port: (closing.address() as AddressInfo).port }, content, 2000), /closed the connection/)
 })

@@ -1,5 +1,5 @@
-import { Bitfield, chunkRange, ErrorCode, errorCodeOf, fromHex, toHex } from '@shoal/protocol'
-import type { SourcesMessage } from '@shoal/protocol'
+import { Bitfield, chunkRange, ErrorCode, errorCodeOf, formatPeerAddress, fromHex, toHex } from '@shoal/protocol'
+import type { PeerAddress, SourcesMessage } from '@shoal/protocol'
 import type { LimitFunction } from 'p-limit'
 import type { Logger } from 'pino'
 import { RateMeter } from '../rate/rate-meter.js'
@@ -27,6 +27,8 @@ export interface DownloadInit {
   store: ChunkStore
   peerId: Uint8Array
   trackers: TrackerPool
+  /** Sources known without a tracker (a link's peers); their ids are learned on connecting. */
+  peers?: PeerAddress[]
   /** Bounds requests in flight across every download of the daemon. */
   limit: LimitFunction
   /** The daemon's download rate limit. */
@@ -83,6 +85,8 @@ const QUEUE_SECONDS = 0.5
 const INITIAL_DEPTH = 2
 /** How long a chunk a source refused as busy is fetched elsewhere before asking it again. */
 const DEFER_MS = 1000
+/** Marks a source known by address only, until its handshake gives its peer id. */
+const ADDRESS_KEY = '@'
 /** Room for a piece frame's fields before its data. */
 const PIECE_HEAD_BYTES = 256
 /** Free receive buffers kept per download. */
@@ -139,6 +143,7 @@ export class Download {
 
   start(): void {
     if (this.finishIfComplete()) return
+    for (const p of this.init.peers ?? []) this.learn(`${ADDRESS_KEY}${formatPeerAddress(p)}`, p.host, p.port)
     this.tick = setInterval(() => this.onTick(), Math.min(500, Math.max(20, this.init.options.requestTimeoutMs / 4)))
     void this.find()
   }
@@ -245,6 +250,10 @@ export class Download {
     }
     // The address may now belong to another peer id; trust what the handshake says.
     const actual = client.remotePeerId
+    if (key.startsWith(ADDRESS_KEY)) {
+      this.known.delete(key)
+      this.learn(actual, source.host, source.port)
+    }
     if (this.stopped || actual === this.self || this.connections.has(actual) || !this.scheduler.addPeer(actual, client.bitfield, Date.now())) {
       client.close()
       return

@@ -1,7 +1,7 @@
 import {
   bytesEqual, chunkRange, ErrorCode, errorCodeOf, fromHex, manifestChunkCount, PROTOCOL_VERSION, toHex,
 } from '@shoal/protocol'
-import type { FrameError, HandshakeMessage, PeerMessage, RequestMessage } from '@shoal/protocol'
+import type { FrameError, HandshakeMessage, PeerGetManifestMessage, PeerMessage, RequestMessage } from '@shoal/protocol'
 import type { Logger } from 'pino'
 import type { ChunkStore, ContentRecord } from '../store/chunk-store.js'
 import type { TokenBucket } from '../rate/token-bucket.js'
@@ -68,6 +68,7 @@ export class UploadSession {
   }
 
   private onMessage(msg: PeerMessage): void {
+    if (msg.type === 'get-manifest') return this.onGetManifest(msg)
     if (this.record === undefined) {
       if (msg.type === 'handshake') this.onHandshake(msg)
       else this.fail(ErrorCode.BAD_MESSAGE, 'handshake first')
@@ -102,6 +103,14 @@ export class UploadSession {
     this.init.socket.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: this.init.peerId, content: fromHex(id, 32)! })
     this.init.socket.send({ type: 'bitfield', bitfield: record.have.bytes })
     this.init.onOpen(this)
+  }
+
+  /** Any content held here, handshake or not: a downloader may know nothing but the id. */
+  private onGetManifest(msg: PeerGetManifestMessage): void {
+    const id = toHex(msg.content)
+    const record = this.init.store.get(id)
+    if (record === undefined) this.init.socket.send({ type: 'error', id: msg.id, code: ErrorCode.NOT_FOUND, message: `content ${id} is not held here` })
+    else this.init.socket.send({ type: 'manifest', id: msg.id, content: msg.content, manifest: record.manifestBytes })
   }
 
   private onRequest(msg: RequestMessage): void {
