@@ -121,6 +121,16 @@ t.test('endgame asks a second peer and cancels the duplicate on completion', asy
   t.same(s.plan(0), [])
 })
 
+t.test('no endgame mid-way through a swarm: chunks nobody connected has yet keep duplicates off', async (t) => {
+  const s = scheduler(4, { perPeerInflight: 4 })
+  s.addPeer('seed', some(4, [0, 1]), 0)
+  t.same(chunksOf(s.plan(0)).sort(), [0, 1])
+  s.addPeer('b', some(4, [0, 1]), 0)
+  t.same(s.plan(0), [], 'chunks 2 and 3 are still to come: no duplicate of 0 or 1')
+  s.peerHas('b', [2, 3])
+  t.same(chunksOf(s.plan(0), 'b').sort(), [0, 1, 2, 3], 'once b has the last two, every missing chunk is requested and endgame duplicates 0 and 1 on b')
+})
+
 t.test('bad data counts against the peer and bans it at the limit', async (t) => {
   const s = scheduler(6, { perPeerInflight: 3, banAfter: 2 })
   s.addPeer('liar', all(6), 0)

@@ -189,6 +189,7 @@ export class Download {
     const clients = this.init.trackers.registered(this.init.record.trackers)
     const replies = await Promise.allSettled(clients.map((c) => c.request({ type: 'find', content: this.content, wanted: wanted.bytes, max: 0 })))
     if (this.stopped) return
+    let grew = false
     for (const r of replies) {
       if (r.status === 'rejected') {
         this.init.log.debug({ content: this.init.record.id, err: (r.reason as Error).message }, 'find failed')
@@ -197,12 +198,13 @@ export class Download {
       const sources = r.value as SourcesMessage
       this.init.log.debug({ content: this.init.record.id, sources: sources.peers.map((p) => toHex(p.peerId).slice(0, 6)), rarest: sources.rarest.length }, 'sources found')
       if (sources.rarest.length > 0) this.scheduler.hintRarest(sources.rarest)
-      for (const p of sources.peers) this.learn(toHex(p.peerId), p.host, p.port)
+      for (const p of sources.peers) if (this.learn(toHex(p.peerId), p.host, p.port)) grew = true
     }
     this.connectMore()
     // Soon after starting, other downloaders hold chunks worth knowing about: ask again
-    // after 250 ms, doubling up to the configured interval.
-    this.findDelay = Math.min(this.init.options.findIntervalMs, this.findDelay * 2)
+    // after 250 ms, doubling up to the configured interval, but not while each ask still
+    // names sources not seen before (a swarm that starts together fills in over seconds).
+    this.findDelay = grew ? FIRST_FIND_DELAY_MS : Math.min(this.init.options.findIntervalMs, this.findDelay * 2)
     this.findIn(this.findDelay)
   }
 
@@ -216,11 +218,13 @@ export class Download {
     this.findTimer = setTimeout(() => void this.find(), due - Date.now())
   }
 
-  private learn(key: string, host: string, port: number): void {
-    if (key === this.self) return
+  /** Records where a source listens; true if it was not known before. */
+  private learn(key: string, host: string, port: number): boolean {
+    if (key === this.self) return false
     const known = this.known.get(key)
     if (known === undefined) this.known.set(key, { host, port, retryAt: 0, failures: 0 })
     else Object.assign(known, { host, port })
+    return known === undefined
   }
 
   private connectMore(): void {

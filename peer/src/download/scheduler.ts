@@ -182,7 +182,7 @@ export class Scheduler {
         progress = true
       }
     }
-    if (starved && out.length < budget && this.allAvailableRequested()) this.planEndgame(free, now, budget, out)
+    if (starved && out.length < budget && this.allMissingRequested()) this.planEndgame(free, now, budget, out)
     return out
   }
 
@@ -323,12 +323,17 @@ export class Scheduler {
     return true
   }
 
-  private allAvailableRequested(): boolean {
-    for (const c of this.order) if (this.avail[c] > 0 && this.wants(c) && !this.requested.has(c)) return false
+  /**
+   * Endgame starts only at the real end: while some missing chunk is not requested (even
+   * one no connected peer has yet, as mid-way through a swarm), a duplicate would spend
+   * a source's upload on a copy already on its way, which in a swarm is mostly the seeder's.
+   */
+  private allMissingRequested(): boolean {
+    for (const c of this.order) if (this.wants(c) && !this.requested.has(c)) return false
     return true
   }
 
-  /** Every available chunk is requested: ask idle peers for in-flight chunks too, least-requested first. */
+  /** Every missing chunk is requested: ask idle peers for in-flight chunks too, least-requested first. */
   private planEndgame(free: [string, PeerState][], now: number, budget: number, out: ChunkRequest[]): void {
     const maxPeers = 1 + this.init.endgameDuplicates
     const candidates = [...this.requested.keys()].filter((c) => this.wants(c))
