@@ -199,8 +199,9 @@ t.test('a silent connection is dropped after the handshake timeout', async (t) =
   t.pass('closed')
 })
 
-t.test('a saturated server refuses chunks it has sent more often than others', async (t) => {
-  const { client } = await setup(t, { bucket: new TokenBucket(32 * 1024, 1), maxUploads: 2 })
+t.test('a saturated server holding the whole content refuses chunks it has sent more often than others', async (t) => {
+  const { client, store, built } = await setup(t, { bucket: new TokenBucket(32 * 1024, 1), maxUploads: 2 })
+  store.get(built.id)!.have.set(4)
   const a = await client()
   const b = await client(new Uint8Array(16).fill(3))
   const rejected: string[] = []
@@ -211,6 +212,33 @@ t.test('a saturated server refuses chunks it has sent more often than others', a
   for (const chunk of [3, 0]) b.request(chunk, CHUNK)
   t.match((await nextPiece(b))[0], { chunk: 3 })
   t.same(rejected, ['0:ERR_BUSY'])
+})
+
+t.test('a rate-limited partial holder serves second copies (its least-sent chunk may be one it lacks)', async (t) => {
+  const { client } = await setup(t, { bucket: new TokenBucket(64 * 1024, 1), maxUploads: 2 })
+  const a = await client()
+  const b = await client(new Uint8Array(16).fill(3))
+  const rejected: string[] = []
+  b.on('rejected', (req, code) => rejected.push(`${req.chunk}:${code}`))
+  for (const chunk of [0, 1, 2, 3]) a.request(chunk, CHUNK)
+  t.match((await nextPiece(a))[0], { chunk: 0 })
+  // Three requests still wait for two connections (saturated), and chunk 4 never went out.
+  b.request(0, CHUNK)
+  t.match((await nextPiece(b))[0], { chunk: 0 }, 'the second copy is sent')
+  t.same(rejected, [])
+})
+
+t.test('a rate-limited seed refuses a second copy while another chunk has not gone out', async (t) => {
+  const { client, store, built } = await setup(t, { bucket: new TokenBucket(1024 * 1024, 1), maxUploads: 2 })
+  store.get(built.id)!.have.set(4)
+  const a = await client()
+  const b = await client(new Uint8Array(16).fill(3))
+  a.request(0, CHUNK)
+  t.match((await nextPiece(a))[0], { chunk: 0 })
+  b.request(0, CHUNK)
+  const [req, code] = await once(b, 'rejected') as [{ chunk: number }, string]
+  t.equal(req.chunk, 0)
+  t.equal(code, ErrorCode.BUSY, 'with nothing else queued, the limit alone makes the upload the bottleneck')
 })
 
 t.test('get-manifest: served before or after a handshake, verified against the id, refused for unknown content', async (t) => {

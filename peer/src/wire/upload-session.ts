@@ -126,13 +126,22 @@ export class UploadSession {
       socket.send({ type: 'busy', id: msg.id, retryAfterMs: this.init.policy.busyRetryMs })
       return
     }
-    if (spread.refuse(record.id, manifestChunkCount(record.manifest), msg.chunk, this.remotePeerId!, slots.saturated)) {
+    if (spread.refuse(record.id, manifestChunkCount(record.manifest), msg.chunk, this.remotePeerId!, this.uploadBound(record))) {
       socket.send({ type: 'reject', id: msg.id, code: ErrorCode.BUSY, message: 'other chunks are rarer here; fetch this one from a peer that has it' })
       return
     }
     this.queue.push(msg)
     slots.queued++
     void this.pump()
+  }
+
+  /**
+   * Whether to spread copies: only a complete holder whose upload is the bottleneck (more
+   * asked than sent, or a rate limit setting the pace). A partial holder's least-sent chunk
+   * may be one it does not hold, so the rule would make it refuse all second copies.
+   */
+  private uploadBound(record: ContentRecord): boolean {
+    return record.have.complete && (this.init.slots.saturated || this.init.bucket.limit > 0)
   }
 
   private checkRequest(record: ContentRecord, msg: RequestMessage): [ErrorCode, string] | undefined {
