@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { alignRows, formatContentStats, formatCount, formatDuration, formatTrackerStats } from '../src/cli/stats-format.js'
+import { trackerStatsText } from '../src/cli/stats-command.js'
 import { trackerHttpBase } from '../src/cli/tracker-http.js'
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
@@ -83,43 +84,34 @@ t.test('shoal stats against an HTTP server answering as a tracker does', async (
   t.teardown(() => server.close())
   const ws = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`
 
+  // The command as a child process, end to end: output, exit status, SHOAL_TRACKER_TOKEN.
   const human = await shoal(['stats', ws])
   t.equal(human.code, 0, human.stderr)
   t.match(human.stdout, /^tracker {9}http:\/\/127\.0\.0\.1:\d+\/\npeers online {4}1,234\n/)
-  const json = await shoal(['stats', `${ws}/`, '--json'])
-  t.same(JSON.parse(json.stdout), STATS, '--json is the answer unchanged')
-  t.same(JSON.parse((await shoal(['stats', ws, '--json'], { SHOAL_TRACKER_TOKEN: 's3cret' })).stdout), { ...STATS, mostShared: [] }, 'the token goes along')
+  t.same(JSON.parse((await shoal(['stats', ws, '--json'], { SHOAL_TRACKER_TOKEN: 's3cret' })).stdout), { ...STATS, mostShared: [] }, 'the token from its variable goes along')
+  const refused = await shoal(['stats', ws, '--content', ID])
+  t.same(refused, { code: 1, stdout: '', stderr: 'shoal: the tracker wants its token for this: give --token or set SHOAL_TRACKER_TOKEN\n' }, 'a failure is one line and status 1')
 
-  const content = await shoal(['stats', ws, '--content', ID.toUpperCase(), '--token', 's3cret'])
-  t.equal(content.code, 0, content.stderr)
-  t.match(content.stdout, new RegExp(`^content {18}${ID}\npeers {20}3\n`))
-  t.same(JSON.parse((await shoal(['stats', ws, '--content', ID, '--json'], { SHOAL_TRACKER_TOKEN: 's3cret' })).stdout), CONTENT)
+  // The rest in this process: what the command would print, or the line it would fail with.
+  t.same(JSON.parse(await trackerStatsText(`${ws}/`, { json: true })), STATS, '--json is the answer unchanged')
+  t.equal(await trackerStatsText(ws, { json: true, token: '' }), `${JSON.stringify(STATS)}\n`, 'an empty token is none')
+  t.match(await trackerStatsText(ws, { content: ID.toUpperCase(), token: 's3cret' }), new RegExp(`^content {18}${ID}\npeers {20}3\n`))
+  t.same(JSON.parse(await trackerStatsText(ws, { content: ID, token: 's3cret', json: true })), CONTENT)
 
-  const failures: [string[], string][] = [
-    [['--content', ID], 'shoal: the tracker wants its token for this: give --token or set SHOAL_TRACKER_TOKEN\n'],
-    [['--content', ID, '--token', 'wrong'], 'shoal: the tracker refused the token\n'],
-    [['--content', 'cd'.repeat(32)], `shoal: the tracker knows no content ${'cd'.repeat(32)}: no peers and no manifest for this content\n`],
-    [['--content', 'cafe'], 'shoal: --content must be a content id of 64 hex digits, not "cafe"\n'],
-    [['--ca', '/no/such/ca.pem'], /^shoal: cannot read --ca \/no\/such\/ca\.pem: ENOENT[^\n]*\n$/ as unknown as string],
+  const failures: [string, Parameters<typeof trackerStatsText>[1], RegExp][] = [
+    [ws, { content: ID, token: 'wrong' }, /^the tracker refused the token$/],
+    [ws, { content: 'cd'.repeat(32) }, new RegExp(`^the tracker knows no content ${'cd'.repeat(32)}: no peers and no manifest for this content$`)],
+    [ws, { content: 'cafe' }, /^--content must be a content id of 64 hex digits, not "cafe"$/],
+    [ws, { ca: '/no/such/ca.pem' }, /^cannot read --ca \/no\/such\/ca\.pem: ENOENT/],
+    [`${ws}/broken`, { json: true }, /^http:\/\/127\.0\.0\.1:\d+\/broken\/stats did not answer with tracker figures \(is it a Shoal tracker\?\)$/],
+    [`${ws}/list`, {}, /did not answer with tracker figures/],
+    [`${ws}/huge`, {}, /^cannot reach the tracker at http:\/\/127\.0\.0\.1:\d+\/huge\/: answer larger than 8388608 bytes$/],
+    [`${ws}/plain`, {}, /^the tracker answered 502$/],
+    [`${ws}/else`, {}, /^the tracker answered 500: it broke$/],
+    ['ws://127.0.0.1:1', {}, /^cannot reach the tracker at http:\/\/127\.0\.0\.1:1\/: connect ECONNREFUSED 127\.0\.0\.1:1$/],
+    ['not-a-url', {}, /^"not-a-url" is not a URL/],
   ]
-  for (const [args, stderr] of failures) {
-    const r = await shoal(['stats', ws, ...args])
-    t.equal(r.code, 1, args.join(' '))
-    t.match(r.stderr, stderr)
-    t.equal(r.stdout, '')
-  }
-  const other: [string, string | RegExp][] = [
-    [`${ws}/broken`, /^shoal: http:\/\/127\.0\.0\.1:\d+\/broken\/stats did not answer with tracker figures \(is it a Shoal tracker\?\)\n$/],
-    [`${ws}/list`, /did not answer with tracker figures/],
-    [`${ws}/huge`, /^shoal: cannot reach the tracker at http:\/\/127\.0\.0\.1:\d+\/huge\/: answer larger than 8388608 bytes\n$/],
-    [`${ws}/plain`, /^shoal: the tracker answered 502\n$/],
-    [`${ws}/else`, /^shoal: the tracker answered 500: it broke\n$/],
-    ['ws://127.0.0.1:1', /^shoal: cannot reach the tracker at http:\/\/127\.0\.0\.1:1\/: connect ECONNREFUSED 127\.0\.0\.1:1\n$/],
-    ['not-a-url', /^shoal: "not-a-url" is not a URL/],
-  ]
-  for (const [url, stderr] of other) {
-    const r = await shoal(['stats', url, '--json'])
-    t.equal(r.code, 1, url)
-    t.match(r.stderr, stderr)
+  for (const [url, options, message] of failures) {
+    await t.rejects(trackerStatsText(url, options), { message, status: 1 }, `${url} ${JSON.stringify(options)}`)
   }
 })

@@ -9,7 +9,7 @@ import type { HttpAnswer } from './tracker-http.js'
 
 const TIMEOUT_MS = 10_000
 
-interface StatsOptions {
+export interface StatsOptions {
   content?: string
   token?: string
   ca?: string
@@ -25,24 +25,30 @@ export function statsCommand(): Command {
     .option('--ca <file>', 'also trust this PEM CA certificate (an https:// tracker with a private CA)')
     .option('--json', "print the tracker's JSON unchanged")
     .action(async (tracker: string, o: StatsOptions) => {
-      const base = trackerHttpBase(tracker)
-      const content = o.content === undefined ? undefined : contentId(o.content)
-      const ca = o.ca === undefined ? undefined : await readFile(o.ca, 'utf8').catch((err: Error) => {
-        throw new CliExit(`cannot read --ca ${o.ca}: ${err.message}`)
-      })
-      const url = new URL(content === undefined ? 'stats' : `stats/contents/${content}`, base)
-      // An empty variable (SHOAL_TRACKER_TOKEN= in an environment file) means no token.
-      const token = o.token === '' ? undefined : o.token
-      const answer = await httpGet(url, { token, ca: trustedCas(ca), timeoutMs: TIMEOUT_MS }).catch((err: NodeJS.ErrnoException) => {
-        throw new CliExit(`cannot reach the tracker at ${base.href}: ${err.message}${/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(err.code ?? '') ? ' (a private CA? give it with --ca)' : ''}`)
-      })
-      if (answer.status !== 200) throw new CliExit(refusal(answer, content, token !== undefined))
-      if (o.json) {
-        checkBody(answer.body, url)
-        process.stdout.write(answer.body.endsWith('\n') ? answer.body : `${answer.body}\n`)
-      } else if (content === undefined) process.stdout.write(formatTrackerStats(base.href, checkBody<TrackerFigures>(answer.body, url)))
-      else process.stdout.write(formatContentStats(content, checkBody<ContentFigures>(answer.body, url)))
+      process.stdout.write(await trackerStatsText(tracker, o))
     })
+}
+
+/** What `shoal stats` prints: the figures as a table, or the tracker's JSON; a CliExit for anything else. */
+export async function trackerStatsText(tracker: string, o: StatsOptions): Promise<string> {
+  const base = trackerHttpBase(tracker)
+  const content = o.content === undefined ? undefined : contentId(o.content)
+  const ca = o.ca === undefined ? undefined : await readFile(o.ca, 'utf8').catch((err: Error) => {
+    throw new CliExit(`cannot read --ca ${o.ca}: ${err.message}`)
+  })
+  const url = new URL(content === undefined ? 'stats' : `stats/contents/${content}`, base)
+  // An empty variable (SHOAL_TRACKER_TOKEN= in an environment file) means no token.
+  const token = o.token === '' ? undefined : o.token
+  const answer = await httpGet(url, { token, ca: trustedCas(ca), timeoutMs: TIMEOUT_MS }).catch((err: NodeJS.ErrnoException) => {
+    throw new CliExit(`cannot reach the tracker at ${base.href}: ${err.message}${/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(err.code ?? '') ? ' (a private CA? give it with --ca)' : ''}`)
+  })
+  if (answer.status !== 200) throw new CliExit(refusal(answer, content, token !== undefined))
+  if (o.json) {
+    checkBody(answer.body, url)
+    return answer.body.endsWith('\n') ? answer.body : `${answer.body}\n`
+  }
+  if (content === undefined) return formatTrackerStats(base.href, checkBody<TrackerFigures>(answer.body, url))
+  return formatContentStats(content, checkBody<ContentFigures>(answer.body, url))
 }
 
 function contentId(text: string): string {
