@@ -35,6 +35,8 @@ t.test('a wss:// tracker whose certificate a private CA signed', { skip }, async
     const status = await runShoal(['status', '--json'], { dataDir: join(dir, 'trusting') })
     t.match(JSON.parse(status.stdout), { trackers: [{ url: tracker.url, state: 'registered' }] }, 'shoal status says registered')
     t.match(await stats(), { peersOnline: 1, totals: { register: 1 } }, 'the tracker counts it (shoal stats --ca over https)')
+    const viaVariable = await runShoal(['stats', tracker.url], { env: { SHOAL_CA: certs.ca } })
+    t.match(viaVariable.stdout, /^tracker {9}https:\/\/127\.0\.0\.1:\d+\/\npeers online {4}1\n/, 'shoal stats takes the CA from SHOAL_CA too')
   })
 
   t.test('without --ca the certificate is refused and the daemon never registers', async (t) => {

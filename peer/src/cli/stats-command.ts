@@ -22,7 +22,7 @@ export function statsCommand(): Command {
     .argument('<tracker-url>', 'the tracker as peers are given it (ws:// or wss://), or its http:// or https:// address')
     .option('--content <id>', "one content's figures instead (64 hex digits)")
     .addOption(new Option('--token <token>', 'the tracker token, for --content and the most-shared list when the tracker has one').env('SHOAL_TRACKER_TOKEN'))
-    .option('--ca <file>', 'also trust this PEM CA certificate (an https:// tracker with a private CA)')
+    .addOption(new Option('--ca <file>', 'also trust this PEM CA certificate (an https:// tracker with a private CA)').env('SHOAL_CA'))
     .option('--json', "print the tracker's JSON unchanged")
     .action(async (tracker: string, o: StatsOptions) => {
       process.stdout.write(await trackerStatsText(tracker, o))
