@@ -9,6 +9,11 @@ export interface PeerInit {
   trackers?: string[]
   /** Token the trackers require, if any. */
   trackerToken?: string
+  /**
+   * PEM CA certificate(s) trusted for wss:// trackers besides the usual public ones: a
+   * tracker whose certificate a private CA signed.
+   */
+  ca?: string
   /** Peer-wire listen address. Default 0.0.0.0. */
   host?: string
   /** Peer-wire port. Default 7071; 0 picks a free one. */

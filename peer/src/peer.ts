@@ -21,6 +21,7 @@ import { manifestFromPath } from './share/manifest-from-path.js'
 import type { ContentRecord } from './store/chunk-store.js'
 import { DiskChunkStore } from './store/disk-store.js'
 import { TrackerPool } from './tracker/tracker-pool.js'
+import { trustedCas } from './tracker/trusted-cas.js'
 import type { TrackerStatus } from './tracker/tracker-pool.js'
 import { WireServer } from './wire/wire-server.js'
 
@@ -152,7 +153,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       throw err
     }
     this.trackers = new TrackerPool({
-      peerId: this.identity.peerId, key: this.identity.key, port: this.port, token: o.trackerToken, store: this.store,
+      peerId: this.identity.peerId, key: this.identity.key, port: this.port, token: o.trackerToken, ca: trustedCas(o.ca), store: this.store,
       load: () => this.wire.load, backoff: o.reconnect, requestTimeoutMs: o.trackerTimeoutMs, heartbeatMs: o.heartbeatMs,
       haveDelayMs: o.haveDelayMs, log: o.log,
     })

@@ -16,6 +16,8 @@ export interface TrackerClientInit {
   /** Our peer-wire port, announced to the tracker. */
   port: number
   token?: string
+  /** CA certificates a wss:// tracker's certificate is checked against; Node's default when absent. */
+  ca?: string[]
   /** Everything we hold for this tracker, sent in full on every (re)register. */
   contents: () => HeldContent[]
   /** Canonical manifests to publish after every register (a restarted tracker may have lost them). */
@@ -158,7 +160,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     this.retryTimer = undefined
     this.state = 'connecting'
     const ws = new WebSocket(this.url, {
-      perMessageDeflate: false, maxPayload: MAX_TRACKER_FRAME, handshakeTimeout: this.init.requestTimeoutMs,
+      perMessageDeflate: false, maxPayload: MAX_TRACKER_FRAME, handshakeTimeout: this.init.requestTimeoutMs, ca: this.init.ca,
     })
     this.ws = ws
     ws.binaryType = 'nodebuffer'
