@@ -142,7 +142,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.wire = new WireServer({
       host: o.host, port: o.port, peerId: this.identity.peerId, store: this.store, bucket: new TokenBucket(o.uploadLimit),
       maxUploads: o.maxUploads, handshakeTimeoutMs: o.connectTimeoutMs, spreadPatienceMs: o.spreadPatienceMs, log: o.log,
-      policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs },
+      maxConnections: o.maxConnections, idleTimeoutMs: o.idleTimeoutMs,
+      policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs, yieldMs: o.slotYieldMs, stallMs: o.stallTimeoutMs },
       onUploaded: (id, bytes) => this.trafficOf(id).up.add(bytes),
     })
     try {
