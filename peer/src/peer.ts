@@ -137,6 +137,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.store = new DiskChunkStore({
       location: join(o.dataDir, 'db'),
       onRecheck: (id, rechecked, lost) => o.log.info({ content: id, rechecked, lost }, 'files changed while stopped; chunks re-hashed'),
+      onReadOnly: (why) => o.log.warn({ dataDir: o.dataDir }, why),
     })
     await this.store.open()
     this.wire = new WireServer({
