@@ -312,6 +312,16 @@ t.test('at the connection cap with every connection busy a new one is refused', 
   const { client } = await setup(t, { maxConnections: 1, bucket: new TokenBucket(1024, 1) })
   const a = await client(new Uint8Array(16).fill(3))
   a.request(0, CHUNK)
-  await t.rejects(client(new Uint8Array(16).fill(4)), 'refused')
+  await t.rejects(client(new Uint8Array(16).fill(4)), { code: ErrorCode.BUSY }, 'refused at the handshake')
   t.notOk(a.closed, 'the busy one stays')
+})
+
+t.test('connections waiting for their handshake are capped at twice the connection cap, oldest closed first', async (t) => {
+  const { raw } = await setup(t, { maxConnections: 1 })
+  const first = await raw()
+  const closed = once(first.framed, 'close')
+  await raw()
+  await raw()
+  await closed
+  t.pass('the oldest went')
 })

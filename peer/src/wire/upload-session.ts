@@ -31,8 +31,8 @@ export interface UploadSessionInit {
   bucket: TokenBucket
   policy: UploadPolicy
   log: Logger
-  /** The other side named a content we serve. */
-  onOpen: (session: UploadSession) => void
+  /** The other side named a content we serve; false when there is no room for another connection. */
+  onOpen: (session: UploadSession) => boolean
   onUploaded: (content: string, bytes: number) => void
 }
 
@@ -109,12 +109,12 @@ export class UploadSession {
     const record = this.init.store.get(id)
     if (bytesEqual(msg.peerId, this.init.peerId)) return this.fail(ErrorCode.BAD_MESSAGE, 'connected to itself')
     if (record === undefined || record.paused) return this.fail(ErrorCode.NOT_FOUND, `content ${id} is not served here`)
-    this.record = record
     this.content = id
     this.remotePeerId = toHex(msg.peerId)
+    if (!this.init.onOpen(this)) return this.fail(ErrorCode.BUSY, 'every connection is busy; try again later')
+    this.record = record
     this.init.socket.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: this.init.peerId, content: fromHex(id, 32)! })
     this.init.socket.send({ type: 'bitfield', bitfield: record.have.bytes })
-    this.init.onOpen(this)
   }
 
   private onRequest(msg: RequestMessage): void {

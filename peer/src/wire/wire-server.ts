@@ -21,7 +21,11 @@ export interface WireServerInit {
   policy: UploadPolicy
   /** A connection must complete its handshake this soon. */
   handshakeTimeoutMs: number
-  /** Connections open at once; a new one beyond this replaces the longest idle, or is refused if none is idle. */
+  /**
+   * Connections past their handshake at once; a new one beyond this replaces the longest idle,
+   * or is refused if none is idle. Twice as many may be waiting for their handshake (the oldest
+   * goes first).
+   */
   maxConnections: number
   /** A connection asked nothing of for this long is closed. */
   idleTimeoutMs: number
@@ -44,6 +48,8 @@ export class WireServer {
   private readonly sessions = new Map<string, Set<UploadSession>>()
   /** Every open connection, with its session. */
   private readonly open = new Map<FramedSocket, UploadSession>()
+  /** Connections still waiting for their handshake, oldest first. */
+  private readonly pending = new Set<FramedSocket>()
   private readonly sweeper: NodeJS.Timeout
 
   constructor(private readonly init: WireServerInit) {
@@ -95,20 +101,31 @@ export class WireServer {
     await closed
   }
 
-  /** Takes a new connection if there is room, making room by closing the longest idle one. */
+  /** Takes a new connection, making room by closing the oldest that has not handshaken yet. */
   private admit(socket: Socket): void {
-    if (this.open.size >= this.init.maxConnections && !this.evictIdlest()) {
-      this.init.log.debug({ address: socket.remoteAddress, open: this.open.size }, 'connection refused: every connection is busy')
-      socket.destroy()
-      return
+    if (this.pending.size >= 2 * this.init.maxConnections) {
+      const oldest = this.pending.values().next().value as FramedSocket
+      this.init.log.debug({ address: oldest.remoteAddress }, 'connection without handshake closed to make room')
+      this.disconnect(oldest)
     }
     this.accept(new FramedSocket(socket))
   }
 
-  private evictIdlest(): boolean {
+  /** Lets a handshaken connection in if there is room, making room by closing the longest idle one. */
+  private admitSession(socket: FramedSocket, session: UploadSession): boolean {
+    this.pending.delete(socket)
+    if (this.open.size - this.pending.size <= this.init.maxConnections || this.evictIdlest(session)) return true
+    this.init.log.debug({ address: socket.remoteAddress, open: this.open.size }, 'connection refused: every connection is busy')
+    // Told why and closing: no longer counted.
+    this.open.delete(socket)
+    return false
+  }
+
+  private evictIdlest(except: UploadSession): boolean {
     const now = Date.now()
     let idlest: [FramedSocket, number] | undefined
     for (const [socket, session] of this.open) {
+      if (session === except || this.pending.has(socket)) continue
       const idle = session.idleFor(now)
       if (idle > 0 && (idlest === undefined || idle > idlest[1])) idlest = [socket, idle]
     }
@@ -130,6 +147,7 @@ export class WireServer {
   /** Closes at once, and stops counting it at once (its 'close' comes later). */
   private disconnect(socket: FramedSocket): void {
     this.open.delete(socket)
+    this.pending.delete(socket)
     socket.destroy()
   }
 
@@ -140,15 +158,19 @@ export class WireServer {
       policy: this.init.policy, log: this.init.log, onUploaded: this.init.onUploaded,
       onOpen: (s) => {
         clearTimeout(timer)
+        if (!this.admitSession(socket, s)) return false
         let set = this.sessions.get(s.content!)
         if (set === undefined) this.sessions.set(s.content!, (set = new Set()))
         set.add(s)
+        return true
       },
     })
     this.open.set(socket, session)
+    this.pending.add(socket)
     socket.on('close', () => {
       clearTimeout(timer)
       this.open.delete(socket)
+      this.pending.delete(socket)
       if (session.content === undefined) return
       const set = this.sessions.get(session.content)
       set?.delete(session)
