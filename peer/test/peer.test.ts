@@ -111,6 +111,19 @@ t.test('a source sending bad bytes is banned, reported, and the file is still ri
   t.equal(Buffer.from((report as { peerId: Uint8Array }).peerId).toString('hex'), liar.peerId, 'the liar was reported')
 })
 
+t.test('a download whose source closes idle connections reconnects and completes', async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer({ idleTimeoutMs: 400 })
+  // 16 KiB/s, one request at a time: gaps between requests longer than the source's idle timeout.
+  const b = await peer({ downloadLimit: CHUNK, perPeerInflight: 1 })
+  const { path, data } = await file(4 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  await b.get(shared.link, { output: join(dir, 'slow.bin') })
+  await completed(b, shared.id)
+  t.same(await readFile(join(dir, 'slow.bin')), data, 'the same bytes')
+  t.same(b.content(shared.id).banned, [], 'and the source is not held against')
+})
+
 t.test('a failed manifest fetch keeps its cause and code', async (t) => {
   const content = new Uint8Array(32).fill(7)
   const silent = await fakeTracker(t)
