@@ -183,7 +183,7 @@ export class UploadSession {
    * rest of its queue); one that takes nothing for `stallMs` is disconnected.
    */
   private async drain(): Promise<boolean> {
-    const { socket, slots, policy, log } = this.init
+    const { socket, slots, policy } = this.init
     if (await socket.drained(policy.yieldMs)) return true
     this.parked = true
     slots.park(this)?.stalled('too many stalled readers')
