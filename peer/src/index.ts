@@ -24,6 +24,14 @@ export interface PeerInit {
   downloadLimit?: number
   /** Connections uploaded to at once; others get `busy`. Default 8. */
   maxUploads?: number
+  /** Peer-wire connections open at once; beyond it a new one replaces the longest idle. Default 256. */
+  maxConnections?: number
+  /** A peer-wire connection asked nothing of this long is closed. Default 60 s. */
+  idleTimeoutMs?: number
+  /** A downloader that takes no bytes this long gives its upload slot to others. Default 2 s. */
+  slotYieldMs?: number
+  /** A downloader that takes no bytes this long is disconnected. Default 15 s. */
+  stallTimeoutMs?: number
   /** Requests in flight per source. Default 8. */
   perPeerInflight?: number
   /** Requests in flight across all downloads. Default 64. */

@@ -21,6 +21,10 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     uploadLimit: init.uploadLimit ?? 0,
     downloadLimit: init.downloadLimit ?? 0,
     maxUploads: init.maxUploads ?? 8,
+    maxConnections: init.maxConnections ?? 256,
+    idleTimeoutMs: init.idleTimeoutMs ?? 60_000,
+    slotYieldMs: init.slotYieldMs ?? 2_000,
+    stallTimeoutMs: init.stallTimeoutMs ?? 15_000,
     perPeerInflight: init.perPeerInflight ?? 8,
     globalInflight: init.globalInflight ?? 64,
     maxPeersPerDownload: init.maxPeersPerDownload ?? 30,
@@ -37,9 +41,10 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     log: init.log ?? pino({ level: 'silent' }),
   }
   check('port', o.port, 0, 0xffff)
-  for (const key of ['maxUploads', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
+  for (const key of ['maxUploads', 'maxConnections', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
   for (const key of ['uploadLimit', 'downloadLimit'] as const) check(key, o[key], 0, Number.MAX_SAFE_INTEGER)
-  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadPatienceMs'] as const) check(key, o[key], 1, 3_600_000)
+  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadPatienceMs', 'idleTimeoutMs', 'slotYieldMs'] as const) check(key, o[key], 1, 3_600_000)
+  check('stallTimeoutMs', o.stallTimeoutMs, o.slotYieldMs + 1, 3_600_000)
   check('haveDelayMs', o.haveDelayMs, 0, 60_000)
   if (o.heartbeatMs !== undefined) check('heartbeatMs', o.heartbeatMs, 1, 3_600_000)
   check('reconnect.initialMs', o.reconnect.initialMs, 1, 3_600_000)

@@ -112,7 +112,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
       }
       const onUp = (): void => done()
       const onDown = (): void => done(this.unreachable())
-      const timer = setTimeout(() => done(this.unreachable('no answer in time')), timeoutMs)
+      const timer = setTimeout(() => done(new ShoalError(ErrorCode.TIMEOUT, `cannot reach tracker ${this.url}: no answer in time`)), timeoutMs)
       this.on('registered', onUp)
       this.on('down', onDown)
       this.on('stopped', onDown)
@@ -126,7 +126,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new ShoalError(ErrorCode.INTERNAL, `${this.url} did not answer ${msg.type} in time`))
+        reject(new ShoalError(ErrorCode.TIMEOUT, `${this.url} did not answer ${msg.type} in time`))
       }, this.init.requestTimeoutMs)
       this.pending.set(id, { resolve, reject, timer })
       this.send({ ...msg, id } as TrackerRequest)
@@ -281,6 +281,6 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   }
 
   private unreachable(detail?: string): ShoalError {
-    return new ShoalError(ErrorCode.NOT_FOUND, `cannot reach tracker ${this.url}: ${detail ?? this.lastError ?? 'not connected'}`)
+    return new ShoalError(ErrorCode.UNREACHABLE, `cannot reach tracker ${this.url}: ${detail ?? this.lastError ?? 'not connected'}`)
   }
 }
