@@ -2,6 +2,7 @@ import type { TrackerReply, TrackerRequest } from '@shoal/protocol'
 import type { ChunkIndex } from '../chunk-index.js'
 import type { TrackerConfig } from '../config.js'
 import type { Totals } from '../counters.js'
+import type { ManifestChecker } from '../manifest-checker.js'
 import type { PeerSessions } from '../peer-sessions.js'
 import type { Session } from '../session.js'
 import type { TrackerStore } from '../store.js'
@@ -13,6 +14,7 @@ export interface HandlerContext {
   sessions: PeerSessions
   config: TrackerConfig
   totals: Totals
+  checker: ManifestChecker
 }
 
 /** A reply, or one already encoded. */

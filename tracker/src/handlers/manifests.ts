@@ -1,23 +1,31 @@
-import { ErrorCode, ShoalError, contentIdOf, decodeManifest, manifestChunkCount, toHex } from '@shoal/protocol'
+import { ErrorCode, ShoalError, contentIdOf, toHex } from '@shoal/protocol'
 import type { GetManifestMessage, PublishMessage } from '@shoal/protocol'
-import type { Handler } from './context.js'
+import type { Handler, HandlerContext } from './context.js'
 
 /**
  * Verifies the manifest (structure, limits, canonical form) and stores it under the hash
- * of its bytes, which is its content id by definition. A live swarm that disagrees with
- * the verified chunk count was registered wrongly; it is removed so the real one can form.
+ * of its bytes, which is its content id by definition. The id is a cheap hash, so a
+ * manifest already stored is acknowledged at once; a new one is checked off the event
+ * loop, one at a time per connection, which reads no further frames meanwhile.
  */
-export const publish: Handler<PublishMessage> = async ({ index, store, totals }, _session, msg) => {
-  // The id is a hash of the bytes, so a manifest already stored needs no second (costly) decode.
+export const publish: Handler<PublishMessage> = async (ctx, session, msg) => {
   const content = toHex(contentIdOf(msg.manifest))
-  if (store.chunkCountOf(content) === undefined) {
-    const chunkCount = manifestChunkCount(decodeManifest(msg.manifest))
-    const swarmCount = index.chunkCountOf(content)
-    if (swarmCount !== undefined && swarmCount !== chunkCount) index.removeContent(content)
-    await store.putManifest(content, Uint8Array.from(msg.manifest), chunkCount)
-    totals.manifestsPublished++
+  if (ctx.store.chunkCountOf(content) === undefined) {
+    await session.oneAtATime(() => verifyAndStore(ctx, content, msg.manifest))
   }
   return { type: 'ok', id: msg.id }
+}
+
+/** A live swarm that disagrees with the verified chunk count was registered wrongly; it is removed so the real one can form. */
+async function verifyAndStore({ checker, index, store, totals }: HandlerContext, content: string, manifest: Uint8Array): Promise<void> {
+  if (store.chunkCountOf(content) !== undefined) return
+  const { bytes, chunkCount } = await checker.check(content, Uint8Array.from(manifest))
+  // Another connection may have stored the same manifest meanwhile.
+  if (store.chunkCountOf(content) !== undefined) return
+  const swarmCount = index.chunkCountOf(content)
+  if (swarmCount !== undefined && swarmCount !== chunkCount) index.removeContent(content)
+  await store.putManifest(content, bytes, chunkCount)
+  totals.manifestsPublished++
 }
 
 export const getManifest: Handler<GetManifestMessage> = async ({ store }, _session, msg) => {
