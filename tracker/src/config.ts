@@ -41,6 +41,7 @@ export interface TrackerConfig {
   trustProxy: boolean
   tls: TrackerTls | undefined
   ttlMs: number
+  peerIdGraceMs: number
   registerTimeoutMs: number
   sweepIntervalMs: number
   statsTickMs: number
@@ -96,6 +97,7 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
     trustProxy: init.trustProxy ?? false,
     tls: checkTls(init.tls),
     ttlMs: intOption('ttlMs', init.ttlMs, DEFAULTS.ttlMs, 1, DAY_MS),
+    peerIdGraceMs: intOption('peerIdGraceMs', init.peerIdGraceMs, 2 * (init.ttlMs ?? DEFAULTS.ttlMs), 0, 2 * DAY_MS),
     registerTimeoutMs: intOption('registerTimeoutMs', init.registerTimeoutMs, DEFAULTS.registerTimeoutMs, 1, DAY_MS),
     sweepIntervalMs: intOption('sweepIntervalMs', init.sweepIntervalMs, DEFAULTS.sweepIntervalMs, 1, DAY_MS),
     statsTickMs: intOption('statsTickMs', init.statsTickMs, DEFAULTS.statsTickMs, 1, DAY_MS),

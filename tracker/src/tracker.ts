@@ -47,7 +47,7 @@ export class Tracker implements StatsSource {
       banThreshold: limits.banThreshold,
       findScanLimit: limits.findScanLimit,
     })
-    this.sessions = new PeerSessions(this.index)
+    this.sessions = new PeerSessions(this.index, this.config.peerIdGraceMs)
     this.names = new ContentNames(this.store, 4 * this.config.mostShared)
   }
 
