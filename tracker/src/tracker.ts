@@ -43,6 +43,7 @@ export class Tracker implements StatsSource {
       knownChunkCount: (content) => this.store.chunkCountOf(content),
       maxContentsPerPeer: limits.maxContentsPerPeer,
       maxIndexedChunks: limits.maxIndexedChunks,
+      maxChunksPerPeer: limits.maxChunksPerPeer,
       replicationTarget: this.config.replicationTarget,
       banThreshold: limits.banThreshold,
       findScanLimit: limits.findScanLimit,
