@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads'
 import { ErrorCode, ShoalError } from '@shoal/protocol'
-import type { ContentKey } from './chunk-index.js'
 
 export interface CheckRequest {
   seq: number
@@ -32,40 +31,29 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 128
 
 /**
  * Verifies published manifests in one worker thread, in arrival order, so a large one
- * never blocks the event loop. Publishes of the same content while its check is running
- * share that check. The worker starts on first use and again after a crash.
+ * never blocks the event loop. The worker starts on first use and again after a crash.
  */
 export class ManifestChecker {
   private worker: Worker | undefined
   private seq = 0
   private readonly waiters = new Map<number, Waiter>()
-  private readonly running = new Map<ContentKey, Promise<CheckedManifest>>()
 
   /**
    * Resolves once `bytes` are a valid canonical manifest; else rejects with its ShoalError.
    * `bytes` must be the caller's own copy: its buffer moves to the worker and back.
    */
-  check(content: ContentKey, bytes: Uint8Array): Promise<CheckedManifest> {
-    let check = this.running.get(content)
-    if (check === undefined) {
-      check = this.send(bytes).finally(() => this.running.delete(content))
-      this.running.set(content, check)
-    }
-    return check
+  check(bytes: Uint8Array): Promise<CheckedManifest> {
+    const seq = ++this.seq
+    return new Promise<CheckedManifest>((resolve, reject) => {
+      this.waiters.set(seq, { resolve, reject })
+      this.started().postMessage({ seq, bytes } satisfies CheckRequest, [bytes.buffer as ArrayBuffer])
+    })
   }
 
   async close(): Promise<void> {
     const worker = this.worker
     this.worker = undefined
     await worker?.terminate()
-  }
-
-  private send(bytes: Uint8Array): Promise<CheckedManifest> {
-    const seq = ++this.seq
-    return new Promise<CheckedManifest>((resolve, reject) => {
-      this.waiters.set(seq, { resolve, reject })
-      this.started().postMessage({ seq, bytes } satisfies CheckRequest, [bytes.buffer as ArrayBuffer])
-    })
   }
 
   private started(): Worker {

@@ -9,6 +9,7 @@ import { createHttpApp } from './http/app.js'
 import { createListener } from './listener.js'
 import type { Listener } from './listener.js'
 import type { TrackerInit } from './index.js'
+import { InFlight } from './in-flight.js'
 import { ManifestChecker } from './manifest-checker.js'
 import { MemoryChunkIndex } from './memory-index.js'
 import { createMetrics } from './metrics.js'
@@ -59,7 +60,7 @@ export class Tracker implements StatsSource {
     try {
       Object.assign(totals, restoreTotals(await store.loadTotals()))
       this.server.on('request', createHttpApp(this, createMetrics(this), config.token, config.logger))
-      this.socketServer = new SocketServer(this.server, { index: this.index, store, sessions: this.sessions, config, totals, checker: this.checker })
+      this.socketServer = new SocketServer(this.server, { index: this.index, store, sessions: this.sessions, config, totals, checker: this.checker, publishing: new InFlight() })
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject)
         this.server.listen(config.port, config.host, () => resolve())
