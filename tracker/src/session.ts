@@ -22,6 +22,9 @@ export class Session {
   overBufferSince = 0
   closing = false
   private corked = false
+  /** Costly work queued by this connection (see oneAtATime), and how much of it is pending. */
+  private queue: Promise<void> = Promise.resolve()
+  private queued = 0
   private readonly messages: TokenBucket
   /** Rejected messages allowed before a flooding connection is closed. */
   private readonly strikes: TokenBucket
@@ -36,6 +39,20 @@ export class Session {
   /** Takes rate tokens for a frame of `bytes`; false when the connection is over its rate. */
   admit(bytes: number): boolean {
     return this.messages.take(1 + Math.floor(bytes / BYTES_PER_TOKEN))
+  }
+
+  /**
+   * Runs `work` after this connection's earlier costly work, and stops reading its frames
+   * until all of it is done: one connection holds at most one such job and the frames
+   * already read, however fast it sends.
+   */
+  oneAtATime(work: () => Promise<void>): Promise<void> {
+    if (this.queued++ === 0) this.ws.pause()
+    const done = this.queue.then(work)
+    this.queue = done.catch(() => undefined).then(() => {
+      if (--this.queued === 0) this.ws.resume()
+    })
+    return done
   }
 
   /** Counts a rejected message; false once rejections persist at more than twice the rate. */

@@ -39,7 +39,7 @@ export type TrackerState = 'connecting' | 'registered' | 'waiting' | 'stopped' |
 export interface TrackerClientEvents {
   registered: [{ address: string; ttl: number }]
   down: [string]
-  /** The tracker refused us for good (bad token, peer id taken); no more reconnects. */
+  /** The tracker refused us for good (bad token); no more reconnects. */
   stopped: [string]
 }
 
@@ -53,12 +53,14 @@ interface Pending {
 }
 
 /** Close codes after which reconnecting cannot help. */
-const FINAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED, CloseCode.PEER_ID_TAKEN])
+const FINAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED])
 
 /**
  * One tracker connection that keeps itself alive: registers our full state on every
  * connect, heartbeats, forwards `have`s, and after any drop reconnects with jittered
- * exponential backoff — except when the tracker refused us for good (4002, 4006).
+ * exponential backoff — except when the tracker refused us for good (4002). When another
+ * key holds our peer id (4006) it keeps trying, but slowly: the holder may be a squatter
+ * that leaves, or our own previous connection whose reservation runs out.
  */
 export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   state: TrackerState = 'waiting'
@@ -241,10 +243,20 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
       return
     }
     this.state = 'waiting'
-    const delay = this.backoff.next()
-    this.init.log.info({ tracker: this.url, code, reason: this.lastError, retryMs: delay, wasRegistered }, 'tracker connection lost')
+    const delay = code === CloseCode.PEER_ID_TAKEN ? this.slowRetryMs() : this.backoff.next()
+    if (code === CloseCode.PEER_ID_TAKEN) {
+      this.init.log.warn({ tracker: this.url, code, reason: this.lastError, retryMs: delay }, 'another key holds this peer id on the tracker; retrying slowly')
+    } else {
+      this.init.log.info({ tracker: this.url, code, reason: this.lastError, retryMs: delay, wasRegistered }, 'tracker connection lost')
+    }
     this.retryTimer = setTimeout(() => this.connect(), delay)
     this.emit('down', this.lastError)
+  }
+
+  /** Between half the longest backoff and the longest, jittered like the backoff itself. */
+  private slowRetryMs(): number {
+    const longest = this.init.backoff.maxMs
+    return Math.floor(longest / 2 + Math.min(longest, this.backoff.next()) / 2)
   }
 
   private teardown(why: string): void {
