@@ -145,9 +145,6 @@ t.test('a client that never reads its replies is dropped (4005) instead of growi
   served(t, await checker.done())
 })
 
-// Known failure, kept running: its assertion is marked todo until it is fixed.
-const PUBLISH_COST = 'the full check of a manifest runs off the event loop now, but protocol merkleRoot (protocol/src/merkle.ts) makes a hash object and a Buffer per node of the tree: one check of the largest manifest costs about 100 MiB of short-lived memory, so the peak is near the limit'
-
 t.test('publishing the largest manifest again and again neither stalls other peers nor costs hundreds of MiB', async (t) => {
   const tracker = await startTracker(t)
   const big = largestManifest()
@@ -167,7 +164,7 @@ t.test('publishing the largest manifest again and again neither stalls other pee
   t.comment(`4 publishes of ${mib(big.bytes.length)} took the tracker ${(tookMs / 1000).toFixed(1)} s; RSS ${mib(baseline)} → peak ${mib(sampler.peakRss)}; the well-behaved client's slowest round ${seen.worstMs.toFixed(0)} ms`)
   t.same(seen.wrong, [], 'the well-behaved client got only correct answers')
   t.ok(seen.worstMs < 1000, `other peers wait less than a second for an answer meanwhile (slowest: ${seen.worstMs.toFixed(0)} ms)`)
-  t.ok(sampler.peakRss - baseline < 128 * MiB, `RSS grew by ${mib(sampler.peakRss - baseline)} (limit 128 MiB)`, { todo: PUBLISH_COST })
+  t.ok(sampler.peakRss - baseline < 128 * MiB, `RSS grew by ${mib(sampler.peakRss - baseline)} (limit 128 MiB)`)
 })
 
 t.test('a message flood is rate limited (ERR_RATE_LIMITED, then close 4007) and its peer dropped', async (t) => {
