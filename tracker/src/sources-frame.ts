@@ -14,9 +14,8 @@ const chunkWords = new WordScratch()
  * exactly what trackerCodec.encode produces for the same message (a test holds it to that).
  */
 export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult, wanted: Uint8Array): Buffer {
-  const bound = 64 + content.length + 5 * result.rarest.length + result.peers.length * (300 + wanted.length)
-  // Its own buffer (pooled by Node when small): a frame queued for a slow reader pins nothing else.
-  const out = Buffer.allocUnsafe(bound)
+  // Exactly the frame's size: a larger buffer would leave an unpooled allocation per reply.
+  const out = Buffer.allocUnsafe(frameBytes(id, content, result, wanted.length))
   const want = wantedWords.load(wanted)
   const and = chunkWords.take(wanted.length)
   let at = 0
@@ -36,7 +35,18 @@ export function encodeSourcesFrame(id: number, content: Uint8Array, result: Find
   }
   at = writeArrayHeader(out, at, result.rarest.length)
   for (const chunk of result.rarest) at = writeUint(out, at, chunk)
-  return out.subarray(0, at)
+  return out
+}
+
+/** The encoded size of the frame encodeSourcesFrame writes. */
+function frameBytes(id: number, content: Uint8Array, result: FindResult, wantedBytes: number): number {
+  let size = 2 + uintBytes(id) + binBytes(content.length) + arrayHeaderBytes(result.peers.length)
+  for (const peer of result.peers) {
+    size += 1 + binBytes(peer.peerId.length) + strBytes(peer.host) + uintBytes(peer.port) + binBytes(wantedBytes) + numberBytes(peer.load)
+  }
+  size += arrayHeaderBytes(result.rarest.length)
+  for (const chunk of result.rarest) size += uintBytes(chunk)
+  return size
 }
 
 /** out = held ∧ want over held's words; a function of its own so it optimizes as a tight loop. */
@@ -45,6 +55,28 @@ function andWords(out: Uint32Array, held: Uint32Array, want: Uint32Array): void 
 }
 
 // msgpack, in the forms msgpackr chooses: the smallest integer form, float64 for fractions.
+
+function uintBytes(value: number): number {
+  return value < 0x80 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : 5
+}
+
+function numberBytes(value: number): number {
+  return value >>> 0 === value ? uintBytes(value) : 9
+}
+
+function arrayHeaderBytes(length: number): number {
+  return length < 0x10 ? 1 : 3
+}
+
+function binBytes(length: number): number {
+  return (length < 0x100 ? 2 : 3) + length
+}
+
+function strBytes(text: string): number {
+  let length = text.length
+  for (let i = 0; i < text.length && length === text.length; i++) if (text.charCodeAt(i) >= 0x80) length = Buffer.byteLength(text)
+  return (length < 0x20 ? 1 : 2) + length
+}
 
 function writeUint(out: Buffer, at: number, value: number): number {
   if (value < 0x80) {
