@@ -12,13 +12,15 @@ function inFlightFor(connections: number): number {
  * (WebSocket only) each run in their own process under the same load generator, itself
  * another process: Shoal peers send `have` + `find` pairs, WebTorrent peers announces.
  * At 1,000 connections a second Shoal run sends 8 `have`s per `find`, closer to real peers
- * (haves go out every 50 ms, finds every few seconds). `--quick`: a short smoke run.
+ * (haves go out every 50 ms, finds every few seconds). `--quick`: a short smoke run;
+ * `--connections=1000[,…]`: only those connection counts.
  */
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
   const plan: Plan = { warmupMs: quick ? 500 : 2000, measureMs: quick ? 1500 : 5000, contents: 100, chunks: 4096, sourceAddresses: 8 }
   const workloads: Workload[] = []
-  for (const connections of quick ? [100, 1000] : [100, 1000, 10_000]) {
+  const only = args.find((a) => a.startsWith('--connections='))?.slice('--connections='.length).split(',').map(Number)
+  for (const connections of only ?? (quick ? [100, 1000] : [100, 1000, 10_000])) {
     const inFlight = inFlightFor(connections)
     workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 1 })
     workloads.push({ implementation: 'bittorrent-tracker', connections, inFlight, havesPerFind: 0 })

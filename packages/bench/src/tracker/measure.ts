@@ -53,7 +53,7 @@ const HOST = new URL('./tracker-host.js', import.meta.url)
 const GENERATOR = new URL('./load-generator.js', import.meta.url)
 
 function start(module: URL, args: string[]): ChildProcess {
-  return fork(module, args, { execArgv: process.env.PROF && module === HOST ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return fork(module, args, { execArgv: process.env.PROF && module === HOST ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
 }
 
 function cpuMicros(usage: { user: number; system: number }): number {
