@@ -1,5 +1,6 @@
 import type { FindResult } from './chunk-index.js'
 import { WordScratch } from './word-scratch.js'
+import { writeWsHeader, wsHeaderBytes } from './ws-frame.js'
 
 /** The `sources` message's type code in the tracker protocol. */
 const SOURCES_CODE = 21
@@ -10,15 +11,17 @@ const chunkWords = new WordScratch()
 /**
  * Encodes `sources {id, content, peers, rarest}` straight from a find result, writing each
  * peer's held ∧ wanted into the frame a word at a time. It is the hot reply, and building
- * per-peer byte arrays for the generic codec costs several times more. The bytes are
- * exactly what trackerCodec.encode produces for the same message (a test holds it to that).
+ * per-peer byte arrays for the generic codec costs several times more. It returns the whole
+ * WebSocket frame; its payload is exactly what trackerCodec.encode produces for the same
+ * message (a test holds it to that).
  */
 export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult, wanted: Uint8Array): Buffer {
-  // Exactly the frame's size: a larger buffer would leave an unpooled allocation per reply.
-  const out = Buffer.allocUnsafe(frameBytes(id, content, result, wanted.length))
+  // Exactly the frame's size, WebSocket header included, so the reply is one buffer and one write.
+  const size = frameBytes(id, content, result, wanted.length)
+  const out = Buffer.allocUnsafe(wsHeaderBytes(size) + size)
+  let at = writeWsHeader(out, size)
   const want = wantedWords.load(wanted)
   const and = chunkWords.take(wanted.length)
-  let at = 0
   out[at++] = 0x95
   out[at++] = SOURCES_CODE
   at = writeUint(out, at, id)
@@ -126,7 +129,9 @@ function writeBin(out: Buffer, at: number, bytes: Uint8Array): number {
     out.writeUInt16BE(length, at)
     at += 2
   }
-  out.set(bytes, at)
+  // Ids are short: a loop beats set()'s fixed cost there.
+  if (length <= 32) for (let i = 0; i < length; i++) out[at + i] = bytes[i]
+  else out.set(bytes, at)
   return at + length
 }
 

@@ -15,7 +15,7 @@ export interface HandlerContext {
   totals: Totals
 }
 
-/** A reply, or one already encoded. */
+/** A reply, or one already encoded as a whole WebSocket frame (see ws-frame). */
 export type Reply = TrackerReply | Uint8Array
 
 /**
