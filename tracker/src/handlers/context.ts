@@ -20,7 +20,7 @@ export interface HandlerContext {
   publishing: InFlight<string>
 }
 
-/** A reply, or one already encoded. */
+/** A reply, or one already encoded as a whole WebSocket frame (see ws-frame). */
 export type Reply = TrackerReply | Uint8Array
 
 /**
