@@ -8,6 +8,7 @@ import { getCommand } from './cli/get-command.js'
 import { pauseCommand, resumeCommand, rmCommand } from './cli/manage-commands.js'
 import { reportError } from './cli/output.js'
 import { shareCommand } from './cli/share-command.js'
+import { statsCommand } from './cli/stats-command.js'
 import { lsCommand, statusCommand } from './cli/status-command.js'
 
 const program = new Command('shoal')
@@ -16,7 +17,7 @@ const program = new Command('shoal')
   .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(add --help for usage)')
 
-for (const cmd of [daemonCommand(), shareCommand(), getCommand(), statusCommand(), lsCommand(), rmCommand(), pauseCommand(), resumeCommand()]) {
+for (const cmd of [daemonCommand(), shareCommand(), getCommand(), statusCommand(), lsCommand(), rmCommand(), pauseCommand(), resumeCommand(), statsCommand()]) {
   program.addCommand(cmd.configureHelp({ showGlobalOptions: true }))
 }
 

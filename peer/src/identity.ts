@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fromHex, PEER_ID_BYTES, PEER_KEY_BYTES, toHex } from '@shoal/protocol'
 
@@ -28,6 +28,11 @@ export async function loadIdentity(dataDir: string): Promise<Identity> {
 export async function writePrivate(path: string, text: string): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
   const temp = `${path}.${process.pid}.tmp`
-  await writeFile(temp, text, { mode: 0o600 })
-  await rename(temp, path)
+  try {
+    await writeFile(temp, text, { mode: 0o600 })
+    await rename(temp, path)
+  } catch (err) {
+    await rm(temp, { force: true })
+    throw err
+  }
 }

@@ -9,6 +9,11 @@ export interface PeerInit {
   trackers?: string[]
   /** Token the trackers require, if any. */
   trackerToken?: string
+  /**
+   * PEM CA certificate(s) trusted for wss:// trackers besides the usual public ones: a
+   * tracker whose certificate a private CA signed.
+   */
+  ca?: string
   /** Peer-wire listen address. Default 0.0.0.0. */
   host?: string
   /** Peer-wire port. Default 7071; 0 picks a free one. */
@@ -19,6 +24,14 @@ export interface PeerInit {
   downloadLimit?: number
   /** Connections uploaded to at once; others get `busy`. Default 8. */
   maxUploads?: number
+  /** Peer-wire connections open at once; beyond it a new one replaces the longest idle. Default 256. */
+  maxConnections?: number
+  /** A peer-wire connection asked nothing of this long is closed. Default 60 s. */
+  idleTimeoutMs?: number
+  /** A downloader that takes no bytes this long gives its upload slot to others. Default 2 s. */
+  slotYieldMs?: number
+  /** A downloader that takes no bytes this long is disconnected. Default 15 s. */
+  stallTimeoutMs?: number
   /** Requests in flight per source. Default 8. */
   perPeerInflight?: number
   /** Requests in flight across all downloads. Default 64. */

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import { resolve } from 'node:path'
 import { InvalidArgumentError, normalizeTrackerUrl, ShoalError } from '@shoal/protocol'
 import { pino } from 'pino'
@@ -6,7 +7,7 @@ import { DEFAULT_PORT, defaultDataDir } from './defaults.js'
 import type { PeerInit } from './index.js'
 
 /** Every option with its default filled in and checked. */
-export type PeerOptions = Required<Omit<PeerInit, 'trackerToken' | 'heartbeatMs'>> & Pick<PeerInit, 'trackerToken' | 'heartbeatMs'> & { log: Logger }
+export type PeerOptions = Required<Omit<PeerInit, 'trackerToken' | 'heartbeatMs' | 'ca'>> & Pick<PeerInit, 'trackerToken' | 'heartbeatMs' | 'ca'> & { log: Logger }
 
 /** Fills defaults and validates every option, naming the bad one. */
 export function resolveOptions(init: PeerInit): PeerOptions {
@@ -14,11 +15,16 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     dataDir: resolve(init.dataDir ?? defaultDataDir()),
     trackers: (init.trackers ?? []).map(trackerUrl),
     trackerToken: init.trackerToken,
+    ca: init.ca,
     host: init.host ?? '0.0.0.0',
     port: init.port ?? DEFAULT_PORT,
     uploadLimit: init.uploadLimit ?? 0,
     downloadLimit: init.downloadLimit ?? 0,
     maxUploads: init.maxUploads ?? 8,
+    maxConnections: init.maxConnections ?? 256,
+    idleTimeoutMs: init.idleTimeoutMs ?? 60_000,
+    slotYieldMs: init.slotYieldMs ?? 2_000,
+    stallTimeoutMs: init.stallTimeoutMs ?? 15_000,
     perPeerInflight: init.perPeerInflight ?? 8,
     globalInflight: init.globalInflight ?? 64,
     maxPeersPerDownload: init.maxPeersPerDownload ?? 30,
@@ -35,13 +41,15 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     log: init.log ?? pino({ level: 'silent' }),
   }
   check('port', o.port, 0, 0xffff)
-  for (const key of ['maxUploads', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
+  for (const key of ['maxUploads', 'maxConnections', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
   for (const key of ['uploadLimit', 'downloadLimit'] as const) check(key, o[key], 0, Number.MAX_SAFE_INTEGER)
-  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadPatienceMs'] as const) check(key, o[key], 1, 3_600_000)
+  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadPatienceMs', 'idleTimeoutMs', 'slotYieldMs'] as const) check(key, o[key], 1, 3_600_000)
+  check('stallTimeoutMs', o.stallTimeoutMs, o.slotYieldMs + 1, 3_600_000)
   check('haveDelayMs', o.haveDelayMs, 0, 60_000)
   if (o.heartbeatMs !== undefined) check('heartbeatMs', o.heartbeatMs, 1, 3_600_000)
   check('reconnect.initialMs', o.reconnect.initialMs, 1, 3_600_000)
   check('reconnect.maxMs', o.reconnect.maxMs, o.reconnect.initialMs, 3_600_000)
+  if (o.ca !== undefined) checkCertificates(o.ca)
   return o
 }
 
@@ -56,5 +64,20 @@ function trackerUrl(url: string): string {
     return normalizeTrackerUrl(url)
   } catch (err) {
     throw new InvalidArgumentError('trackers', (err as ShoalError).message)
+  }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g
+
+/** Every certificate in `pem` must parse; there must be at least one. */
+function checkCertificates(pem: string): void {
+  const blocks = typeof pem === 'string' ? pem.match(PEM_CERTIFICATE) ?? [] : []
+  if (blocks.length === 0) throw new InvalidArgumentError('ca', 'no PEM certificate in it (-----BEGIN CERTIFICATE-----)')
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block)
+    } catch (err) {
+      throw new InvalidArgumentError('ca', `a certificate in it does not parse: ${(err as Error).message}`)
+    }
   }
 }

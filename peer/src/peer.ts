@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import pLimit from 'p-limit'
 import type { LimitFunction } from 'p-limit'
 import {
-  decodeManifest, ErrorCode, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, normalizeTrackerUrl, parseLink,
+  decodeManifest, ErrorCode, errorCodeOf, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, normalizeTrackerUrl, parseLink,
   ShoalError, toHex,
 } from '@shoal/protocol'
 import type { ManifestMessage, PeerAddress } from '@shoal/protocol'
@@ -20,7 +20,9 @@ import { TokenBucket } from './rate/token-bucket.js'
 import { manifestFromPath } from './share/manifest-from-path.js'
 import type { ContentRecord } from './store/chunk-store.js'
 import { DiskChunkStore } from './store/disk-store.js'
+import { manifestFailure } from './tracker/manifest-failure.js'
 import { TrackerPool } from './tracker/tracker-pool.js'
+import { trustedCas } from './tracker/trusted-cas.js'
 import type { TrackerStatus } from './tracker/tracker-pool.js'
 import { fetchManifestFrom } from './wire/manifest-client.js'
 import { WireServer } from './wire/wire-server.js'
@@ -138,12 +140,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.store = new DiskChunkStore({
       location: join(o.dataDir, 'db'),
       onRecheck: (id, rechecked, lost) => o.log.info({ content: id, rechecked, lost }, 'files changed while stopped; chunks re-hashed'),
+      onReadOnly: (why) => o.log.warn({ dataDir: o.dataDir }, why),
     })
     await this.store.open()
     this.wire = new WireServer({
       host: o.host, port: o.port, peerId: this.identity.peerId, store: this.store, bucket: new TokenBucket(o.uploadLimit),
       maxUploads: o.maxUploads, handshakeTimeoutMs: o.connectTimeoutMs, spreadPatienceMs: o.spreadPatienceMs, log: o.log,
-      policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs },
+      maxConnections: o.maxConnections, idleTimeoutMs: o.idleTimeoutMs,
+      policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs, yieldMs: o.slotYieldMs, stallMs: o.stallTimeoutMs },
       onUploaded: (id, bytes) => this.trafficOf(id).up.add(bytes),
     })
     try {
@@ -153,7 +157,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       throw err
     }
     this.trackers = new TrackerPool({
-      peerId: this.identity.peerId, key: this.identity.key, port: this.port, token: o.trackerToken, store: this.store,
+      peerId: this.identity.peerId, key: this.identity.key, port: this.port, token: o.trackerToken, ca: trustedCas(o.ca), store: this.store,
       load: () => this.wire.load, backoff: o.reconnect, requestTimeoutMs: o.trackerTimeoutMs, heartbeatMs: o.heartbeatMs,
       haveDelayMs: o.haveDelayMs, log: o.log,
     })
@@ -302,9 +306,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     return results.filter((w): w is string => w !== undefined)
   }
 
-  /** The manifest from the first tracker, else the first peer, that has it, checked against the content id. */
+  /** The manifest from the first tracker, else the first peer, that has it, checked against the content id; else why not, with the most telling code. */
   private async fetchManifest(content: Uint8Array, trackers: string[], peers: PeerAddress[]): Promise<Uint8Array> {
-    const errors: string[] = []
+    const failures: ShoalError[] = []
     for (const url of trackers) {
       const client = this.trackers.ensure(url)
       try {
@@ -313,20 +317,21 @@ export class Peer extends EventEmitter<PeerEvents> {
         decodeManifest(reply.manifest, content)
         return reply.manifest
       } catch (err) {
-        errors.push(err instanceof ShoalError && err.code === ErrorCode.NOT_FOUND && !/reach/.test(err.message)
-          ? `${url} does not know this content`
-          : (err as Error).message)
+        const code = errorCodeOf(err)
+        const message = (err as Error).message
+        const why = code === ErrorCode.NOT_FOUND ? `${url} does not know this content` : message.includes(url) ? message : `${url}: ${message}`
+        failures.push(new ShoalError(code, why, { cause: err }))
       }
     }
     for (const peer of peers) {
       try {
         return await fetchManifestFrom(peer, content, this.options.connectTimeoutMs)
       } catch (err) {
-        errors.push((err as Error).message)
+        failures.push(new ShoalError(errorCodeOf(err), (err as Error).message, { cause: err }))
       }
     }
     this.trackers.prune(this.options.trackers)
-    throw new ShoalError(ErrorCode.NOT_FOUND, errors.join('; '))
+    throw manifestFailure(failures)
   }
 
   private trackerList(given: string[] | undefined): string[] {

@@ -4,11 +4,12 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
-import { ErrorCode, formatLink } from '@shoal/protocol'
+import { ErrorCode, formatLink, ShoalError } from '@shoal/protocol'
 import { createPeer } from '../src/index.js'
 import type { PeerInit } from '../src/index.js'
 import type { Peer } from '../src/peer.js'
 import { resolveOptions } from '../src/options.js'
+import { manifestFailure } from '../src/tracker/manifest-failure.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
 import { tempDir } from './helpers.js'
 
@@ -110,6 +111,43 @@ t.test('a source sending bad bytes is banned, reported, and the file is still ri
   t.equal(Buffer.from((report as { peerId: Uint8Array }).peerId).toString('hex'), liar.peerId, 'the liar was reported')
 })
 
+t.test('a download whose source closes idle connections reconnects and completes', async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer({ idleTimeoutMs: 400 })
+  // 16 KiB/s, one request at a time: gaps between requests longer than the source's idle timeout.
+  const b = await peer({ downloadLimit: CHUNK, perPeerInflight: 1 })
+  const { path, data } = await file(4 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  await b.get(shared.link, { output: join(dir, 'slow.bin') })
+  await completed(b, shared.id)
+  t.same(await readFile(join(dir, 'slow.bin')), data, 'the same bytes')
+  t.same(b.content(shared.id).banned, [], 'and the source is not held against')
+})
+
+t.test('a failed manifest fetch keeps its cause and code', async (t) => {
+  const content = new Uint8Array(32).fill(7)
+  const silent = await fakeTracker(t)
+  const liar = await fakeTracker(t, {
+    answer: (m) => (m.type === 'get-manifest' ? { type: 'manifest', id: m.id, content: m.content, manifest: new Uint8Array([1, 2, 3]) } : undefined),
+  })
+  const p = await createPeer({ dataDir: join(await tempDir(t), 'p'), host: '127.0.0.1', port: 0, trackerTimeoutMs: 300 })
+  t.teardown(() => p.close())
+  const link = (...trackers: string[]) => formatLink({ content, trackers })
+  await t.rejects(p.get(link(silent.url)), { code: ErrorCode.TIMEOUT, message: /did not answer get-manifest in time/ }, 'a tracker that does not answer')
+  await t.rejects(p.get(link(liar.url)), { code: /^ERR_(HASH_MISMATCH|BAD_MANIFEST)$/, message: new RegExp(`^${liar.url}: `) }, 'a tracker serving a wrong manifest')
+  await t.rejects(p.get(link('ws://127.0.0.1:1', liar.url)), { code: /^ERR_(HASH_MISMATCH|BAD_MANIFEST)$/, message: /cannot reach tracker ws:\/\/127.0.0.1:1: .*; ws:/ }, 'the most telling of several')
+})
+
+t.test('the most telling manifest failure gives the code', async (t) => {
+  const failure = (code: ErrorCode) => new ShoalError(code, code)
+  t.match(manifestFailure([failure(ErrorCode.NOT_FOUND), failure(ErrorCode.UNREACHABLE)]), { code: ErrorCode.UNREACHABLE, message: 'ERR_NOT_FOUND; ERR_UNREACHABLE' })
+  t.match(manifestFailure([failure(ErrorCode.NOT_FOUND), failure(ErrorCode.NOT_FOUND)]), { code: ErrorCode.NOT_FOUND })
+  t.match(manifestFailure([failure(ErrorCode.TIMEOUT), failure(ErrorCode.BAD_MANIFEST)]), { code: ErrorCode.BAD_MANIFEST })
+  t.match(manifestFailure([failure(ErrorCode.AUTH), failure(ErrorCode.INTERNAL)]), { code: ErrorCode.AUTH })
+  t.match(manifestFailure([]), { code: ErrorCode.NOT_FOUND, message: 'no tracker or peer to ask' })
+  t.end()
+})
+
 t.test('errors: bad link, unknown content, unreachable tracker, existing output, no tracker', async (t) => {
   const { peer, file, dir } = await swarm(t)
   const a = await peer()
@@ -117,7 +155,7 @@ t.test('errors: bad link, unknown content, unreachable tracker, existing output,
   const unknown = formatLink({ content: new Uint8Array(32).fill(5), trackers: a.options.trackers })
   await t.rejects(a.get(unknown), { code: ErrorCode.NOT_FOUND, message: /does not know this content/ })
   const unreachable = formatLink({ content: new Uint8Array(32).fill(5), trackers: ['ws://127.0.0.1:1'] })
-  await t.rejects(a.get(unreachable), { code: ErrorCode.NOT_FOUND, message: /cannot reach tracker ws:\/\/127.0.0.1:1/ })
+  await t.rejects(a.get(unreachable), { code: ErrorCode.UNREACHABLE, message: /^cannot reach tracker ws:\/\/127.0.0.1:1/ })
   t.same(a.status().trackers.map((s) => s.url), a.options.trackers, 'the unreachable tracker is not kept')
   const { path } = await file(3 * CHUNK)
   const shared = await a.share(path, { chunkSize: CHUNK })
@@ -181,6 +219,9 @@ t.test('options are checked', async (t) => {
   t.throws(() => resolveOptions({ trackers: ['http://x'] }), { message: /trackers/ })
   t.throws(() => resolveOptions({ reconnect: { initialMs: 100, maxMs: 10 } }), { message: /reconnect.maxMs/ })
   t.throws(() => resolveOptions({ heartbeatMs: 0 }), { message: /heartbeatMs/ })
+  t.throws(() => resolveOptions({ slotYieldMs: 5000, stallTimeoutMs: 5000 }), { message: /stallTimeoutMs: must be an integer from 5001/ }, 'a stall outlasts the slot yield')
+  t.throws(() => resolveOptions({ maxConnections: 0 }), { message: /maxConnections/ })
+  t.match(resolveOptions({}), { maxConnections: 256, idleTimeoutMs: 60_000, slotYieldMs: 2000, stallTimeoutMs: 15_000 })
   t.equal(resolveOptions({}).port, 7071)
   const other = await tempDir(t)
   await createPeer({ dataDir: other, host: '127.0.0.1', port: 0 }).then((p) => p.close())

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { appendFile, cp, mkdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import t from 'tap'
 import { chunkRange, ErrorCode } from '@shoal/protocol'
 import type { ChunkStore } from '../src/store/chunk-store.js'
@@ -209,6 +211,63 @@ t.test('disk store: one database, one daemon', async (t) => {
   t.teardown(() => a.close())
   const b = new DiskChunkStore({ location: join(dir, 'db') })
   await t.rejects(b.open(), { code: ErrorCode.INVALID_ARGUMENT, message: /another daemon is using it/ })
+})
+
+const run = promisify(execFile)
+
+/** Mounts a size-limited tmpfs, unmounted at teardown; undefined where that cannot be done. */
+async function smallFileSystem(t: Parameters<typeof tempDir>[0], dir: string, size: string): Promise<string | undefined> {
+  const mount = join(dir, 'small')
+  await mkdir(mount)
+  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount]).then(() => true, () => false)
+  if (!mounted) return undefined
+  t.teardown(() => run('umount', ['-l', mount]))
+  return mount
+}
+
+/** Appends to a file until the file system refuses (bounded). */
+async function fill(path: string): Promise<void> {
+  const block = Buffer.alloc(64 * 1024)
+  for (let i = 0; i < 10_000; i++) {
+    const full = await appendFile(path, block).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOSPC')
+    if (full) return
+  }
+  throw new Error(`${path} never filled`)
+}
+
+t.test('disk store: on a full disk it opens read-only, serves what it has, and writes again once there is room', { skip: process.getuid?.() === 0 ? false : 'needs root to mount a small tmpfs' }, async (t) => {
+  const { dir, data, built } = await partialDownload(t, [1, 3])
+  const small = await smallFileSystem(t, dir, '1m')
+  if (small === undefined) return void t.comment('skipped: mount -t tmpfs failed')
+  const location = join(small, 'db')
+  await cp(join(dir, 'db'), location, { recursive: true })
+  await fill(join(small, 'filler'))
+  const warnings: string[] = []
+  let store = new DiskChunkStore({ location, reopenMs: 0, onReadOnly: (why) => warnings.push(why) })
+  await store.open()
+  t.match(warnings, [/^no space left on the device of .*: the store is read-only until there is room \(.*No space left on device/], 'says so, naming the cause')
+  t.equal(store.readOnlyReason, warnings[0])
+  const rec = store.get(built.id)!
+  t.same(rec.have.toArray(), [1, 3], 'what was stored is there')
+  t.same(await store.read(built.id, 3), data.subarray(3 * CHUNK, 4 * CHUNK), 'and is served')
+  await t.rejects(store.write(built.id, 0, data.subarray(0, CHUNK)), { code: ErrorCode.NO_SPACE }, 'a new chunk is refused')
+  await t.rejects(store.update(built.id, { paused: false }), { code: ErrorCode.NO_SPACE })
+  await t.rejects(store.remove(built.id), { code: ErrorCode.NO_SPACE })
+  t.same(rec.have.toArray(), [1, 3])
+  await rm(join(small, 'filler'))
+  await store.write(built.id, 0, data.subarray(0, CHUNK))
+  t.equal(store.readOnlyReason, undefined, 'with room again it writes')
+  await store.close()
+  store = new DiskChunkStore({ location })
+  await store.open()
+  t.teardown(() => store.close())
+  t.same(store.get(built.id)!.have.toArray(), [0, 1, 3], 'and what it wrote is stored')
+})
+
+t.test('disk store: a database that cannot be opened names the cause', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'db'), 'not a folder')
+  await t.rejects(new DiskChunkStore({ location: join(dir, 'db') }).open(), { code: ErrorCode.INVALID_ARGUMENT, message: /^cannot open .*db: (?!Database failed to open)/ })
 })
 
 t.test('manifests from paths', async (t) => {

@@ -74,7 +74,7 @@ t.test('keeps retrying while the tracker is away, then registers when it is back
   const port = first.port
   await first.close()
   await once(c, 'down')
-  await t.rejects(c.ready(1000), { code: ErrorCode.NOT_FOUND, message: /cannot reach tracker/ }, 'ready fails fast while down')
+  await t.rejects(c.ready(1000), { code: ErrorCode.UNREACHABLE, message: /cannot reach tracker/ }, 'ready fails fast while down')
   await once(c, 'down')
   const second = await fakeTracker(t, { port })
   await once(c, 'registered')
@@ -82,26 +82,46 @@ t.test('keeps retrying while the tracker is away, then registers when it is back
   t.ok(c.registered)
 })
 
-for (const code of [CloseCode.AUTH_FAILED, CloseCode.PEER_ID_TAKEN]) {
-  t.test(`stops for good on close ${code}`, async (t) => {
-    const tracker = await fakeTracker(t, {
-      answer: (msg, ws) => {
-        if (msg.type !== 'register') return undefined
-        ws.send(trackerCodec.encode({ type: 'error', id: msg.id, code: ErrorCode.AUTH, message: 'refused' }))
-        ws.close(code, 'go away')
-        return undefined
-      },
-    })
-    const { c } = client(t, tracker.url)
-    c.start()
-    await t.rejects(c.ready(2000), { message: /go away/ })
-    t.equal(c.state, 'stopped')
-    t.equal(c.lastError, 'go away')
-    c.start()
-    t.equal(c.state, 'stopped', 'start does nothing once stopped')
-    t.equal(registers(tracker.received).length, 1, 'no reconnect')
+/** A fake tracker that refuses the first `refusals` registers with ERR_AUTH and close `code`, then accepts. */
+function refusing(t: Test, code: number, refusals: number) {
+  let refused = 0
+  return fakeTracker(t, {
+    answer: (msg, ws) => {
+      if (msg.type !== 'register') return undefined
+      if (refused++ >= refusals) return { type: 'registered', id: msg.id, peerId: msg.peerId, address: '127.0.0.1', ttl: 30 }
+      ws.send(trackerCodec.encode({ type: 'error', id: msg.id, code: ErrorCode.AUTH, message: 'refused' }))
+      ws.close(code, 'go away')
+      return undefined
+    },
   })
 }
+
+t.test(`stops for good on close ${CloseCode.AUTH_FAILED}`, async (t) => {
+  const tracker = await refusing(t, CloseCode.AUTH_FAILED, Infinity)
+  const { c } = client(t, tracker.url)
+  c.start()
+  await t.rejects(c.ready(2000), { message: /go away/ })
+  t.equal(c.state, 'stopped')
+  t.equal(c.lastError, 'go away')
+  c.start()
+  t.equal(c.state, 'stopped', 'start does nothing once stopped')
+  t.equal(registers(tracker.received).length, 1, 'no reconnect')
+})
+
+t.test(`keeps retrying slowly on close ${CloseCode.PEER_ID_TAKEN} (the id may be free later)`, async (t) => {
+  const tracker = await refusing(t, CloseCode.PEER_ID_TAKEN, 3)
+  const { c } = client(t, tracker.url, { backoff: { initialMs: 1, maxMs: 200 } })
+  const downs: number[] = []
+  c.on('down', () => downs.push(performance.now()))
+  c.start()
+  await t.rejects(c.ready(2000), { message: /go away/ })
+  t.equal(c.state, 'waiting', 'not stopped: it will try again')
+  await once(c, 'registered')
+  t.equal(registers(tracker.received).length, 4, 'three refusals, then registered')
+  const gaps = downs.slice(1).map((at, i) => at - downs[i])
+  t.equal(gaps.length, 2)
+  t.ok(gaps.every((ms) => ms >= 95), `retries wait at least half the longest backoff, not the initial 1 ms (${gaps.map((ms) => ms.toFixed(0)).join(', ')} ms)`)
+})
 
 t.test('requests get their replies, errors and timeouts', async (t) => {
   const tracker = await fakeTracker(t, {
@@ -120,7 +140,7 @@ t.test('requests get their replies, errors and timeouts', async (t) => {
   await c.ready(2000)
   t.match(await c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0 }), { type: 'sources', rarest: [3] })
   await t.rejects(c.request({ type: 'get-manifest', content }), { code: ErrorCode.NOT_FOUND, message: 'no such manifest' })
-  await t.rejects(c.request({ type: 'unregister', content }), { code: ErrorCode.INTERNAL, message: /did not answer/ })
+  await t.rejects(c.request({ type: 'unregister', content }), { code: ErrorCode.TIMEOUT, message: /did not answer/ })
   const hanging = c.request({ type: 'unregister', content })
   c.close()
   await t.rejects(hanging, { code: ErrorCode.NOT_REGISTERED })
@@ -150,5 +170,5 @@ t.test('a tracker that stops answering pings is dropped and reconnected', async 
 t.test('an unreachable tracker fails ready() with a clear reason', async (t) => {
   const { c } = client(t, 'ws://127.0.0.1:1')
   c.start()
-  await t.rejects(c.ready(2000), { code: ErrorCode.NOT_FOUND, message: /cannot reach tracker ws:\/\/127.0.0.1:1: .*ECONNREFUSED/ })
+  await t.rejects(c.ready(2000), { code: ErrorCode.UNREACHABLE, message: /cannot reach tracker ws:\/\/127.0.0.1:1: .*ECONNREFUSED/ })
 })

@@ -26,26 +26,27 @@ const log = pino({ level: 'silent' })
 const serverId = new Uint8Array(16).fill(1)
 const clientId = new Uint8Array(16).fill(2)
 
-/** A server holding a 5-chunk content (chunk 4 is missing) on 127.0.0.1. */
-async function setup(t: Test, over: Partial<WireServerInit> = {}) {
+/** A server holding a 5-chunk content (or `shape`; chunk 4 is missing) on 127.0.0.1. */
+async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chunkSize: CHUNK, chunks: 5 }) {
   const dir = await tempDir(t)
-  const data = randomBytes(5 * CHUNK)
+  const data = randomBytes(shape.chunks * shape.chunkSize)
   await writeFile(join(dir, 'f'), data)
-  const built = await manifestFromPath(join(dir, 'f'), { chunkSize: CHUNK })
+  const built = await manifestFromPath(join(dir, 'f'), { chunkSize: shape.chunkSize })
   const store = new MemoryChunkStore()
   const rec = await store.add({ manifestBytes: built.bytes, root: join(dir, 'f'), role: 'seed', trackers: [] })
   rec.have.clear(4)
   const uploaded: number[] = []
   const server = new WireServer({
     host: '127.0.0.1', port: 0, peerId: serverId, store, bucket: new TokenBucket(0), maxUploads: 4,
-    policy: { maxInvalid: 3, maxQueued: 8, busyRetryMs: 250 }, handshakeTimeoutMs: 2000, spreadPatienceMs: 1000, log,
+    policy: { maxInvalid: 3, maxQueued: 8, busyRetryMs: 250, yieldMs: 1000, stallMs: 5000 }, handshakeTimeoutMs: 2000, spreadPatienceMs: 1000, log,
+    maxConnections: 16, idleTimeoutMs: 10_000,
     onUploaded: (_c, bytes) => uploaded.push(bytes), ...over,
   })
   const port = await server.listen()
   t.teardown(() => server.close())
   const content = fromHex(built.id, 32)!
   const client = async (peerId = clientId, id = content) => {
-    const c = await WireClient.connect({ host: '127.0.0.1', port, peerId, content: id, chunkCount: 5, timeoutMs: 2000, maxInvalid: 3 })
+    const c = await WireClient.connect({ host: '127.0.0.1', port, peerId, content: id, chunkCount: shape.chunks, timeoutMs: 2000, maxInvalid: 3 })
     t.teardown(() => c.close())
     return c
   }
@@ -155,7 +156,7 @@ t.test('the upload limit holds and a cancelled request is not sent', async (t) =
 })
 
 t.test('too many queued requests are refused', async (t) => {
-  const { client } = await setup(t, { bucket: new TokenBucket(1024, 1), policy: { maxInvalid: 3, maxQueued: 2, busyRetryMs: 250 } })
+  const { client } = await setup(t, { bucket: new TokenBucket(1024, 1), policy: { maxInvalid: 3, maxQueued: 2, busyRetryMs: 250, yieldMs: 1000, stallMs: 5000 } })
   const c = await client()
   for (let i = 0; i < 3; i++) c.request(i, CHUNK)
   t.match(await once(c, 'rejected'), [{}, ErrorCode.LIMIT_EXCEEDED])
@@ -299,4 +300,119 @@ t.test('get-manifest from a peer that never answers times out; one that hangs up
   await once(closing, 'listening')
   t.teardown(() => closing.close())
   await t.rejects(fetchManifestFrom({ host: '127.0.0.1', port: (closing.address() as AddressInfo).port }, content, 2000), /closed the connection/)
+})
+
+/** A warn-level logger, and a promise of the first line it writes. */
+function firstLogLine(): { log: WireServerInit['log']; line: Promise<{ msg: string }> } {
+  let resolve!: (line: { msg: string }) => void
+  const line = new Promise<{ msg: string }>((r) => (resolve = r))
+  return { line, log: pino({ level: 'warn' }, { write: (text: string) => resolve(JSON.parse(text) as { msg: string }) }) }
+}
+
+/** Handshakes on a raw connection, asks for `chunks` whole chunks, then stops reading after the first piece. */
+async function stallReader(raw: Awaited<ReturnType<typeof setup>>['raw'], content: Uint8Array, chunks: number, chunkSize: number) {
+  const r = await raw()
+  r.framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: new Uint8Array(16).fill(9), content })
+  for (let chunk = 0; chunk < chunks; chunk++) r.framed.send({ type: 'request', id: chunk + 1, content, chunk, offset: 0, length: chunkSize })
+  while (!r.inbox.some((m) => m.type === 'piece')) await once(r.framed, 'message')
+  r.socket.pause()
+  return r
+}
+
+const BIG = { chunkSize: 1024 * 1024, chunks: 40 }
+
+t.test('a peer that stops reading gives its upload slot to others and is disconnected', async (t) => {
+  const { log, line } = firstLogLine()
+  const policy = { maxInvalid: 3, maxQueued: 64, busyRetryMs: 50, yieldMs: 300, stallMs: 1500 }
+  const { raw, content, client } = await setup(t, { maxUploads: 1, policy, log }, BIG)
+  const started = Date.now()
+  await stallReader(raw, content, 36, BIG.chunkSize)
+  const honest = await client()
+  let busy = 0
+  // Busy while the slot is held; then, as chunk 0 went out more often than others, sent elsewhere for a while.
+  const retry = (req: { chunk: number }): void => {
+    busy++
+    setTimeout(() => honest.request(req.chunk, BIG.chunkSize), 50)
+  }
+  honest.on('busy', retry)
+  honest.on('rejected', retry)
+  honest.request(0, BIG.chunkSize)
+  t.match((await nextPiece(honest))[0], { chunk: 0 }, `a well-behaved peer is served (after ${busy} busy replies)`)
+  t.match(await line, { msg: /peer stopped reading \(took no bytes for 1500 ms\); connection closed/ }, 'the stalled reader is disconnected with a clear log line')
+  const lived = Date.now() - started
+  t.ok(lived >= 1500, `after the stall timeout (${lived} ms)`)
+})
+
+t.test('a parked reader that reads again finds its slot taken and is told busy', async (t) => {
+  const policy = { maxInvalid: 3, maxQueued: 64, busyRetryMs: 50, yieldMs: 300, stallMs: 10_000 }
+  const { raw, content, client } = await setup(t, { maxUploads: 1, policy, bucket: new TokenBucket(8 * 1024 * 1024) }, BIG)
+  const stalled = await stallReader(raw, content, 36, BIG.chunkSize)
+  const honest = await client()
+  const retry = (req: { chunk: number }): void => void setTimeout(() => honest.request(req.chunk, BIG.chunkSize), 50)
+  honest.on('busy', retry)
+  honest.on('rejected', retry)
+  for (let chunk = 0; chunk < 30; chunk++) honest.request(chunk, BIG.chunkSize)
+  await nextPiece(honest)
+  // The honest peer holds the only slot for seconds at 8 MiB/s; the stalled one reads again.
+  stalled.socket.resume()
+  while (!stalled.inbox.some((m) => m.type === 'busy')) await once(stalled.framed, 'message')
+  t.pass('the rest of its queue is answered busy')
+})
+
+t.test('stalled readers beyond the slot count are dropped, oldest first', async (t) => {
+  const { UploadSlots } = await import('../src/wire/upload-slots.js')
+  const slots = new UploadSlots<{ name: string }>(1)
+  const [a, b, c] = [{ name: 'a' }, { name: 'b' }, { name: 'c' }]
+  t.ok(slots.tryAcquire(a))
+  t.notOk(slots.tryAcquire(b), 'one slot')
+  t.equal(slots.park(a), undefined, 'a parks')
+  t.ok(slots.tryAcquire(b), 'and its slot goes to b')
+  t.equal(slots.park(b), a, 'a second parked holder pushes out the oldest')
+  t.ok(slots.tryAcquire(c))
+  t.notOk(slots.tryAcquire(b), 'a parked holder waits like anyone for a slot')
+  slots.release(c)
+  t.ok(slots.tryAcquire(b))
+  t.equal(slots.active, 1)
+})
+
+t.test('an idle connection is closed after the idle timeout', async (t) => {
+  const { client } = await setup(t, { idleTimeoutMs: 200 })
+  const started = Date.now()
+  const c = await client()
+  c.request(0, CHUNK)
+  await nextPiece(c)
+  await once(c, 'close')
+  t.ok(Date.now() - started >= 200, `closed after ${Date.now() - started} ms`)
+})
+
+t.test('at the connection cap a new connection replaces the longest idle one', async (t) => {
+  const { client } = await setup(t, { maxConnections: 2 })
+  const a = await client(new Uint8Array(16).fill(3))
+  const b = await client(new Uint8Array(16).fill(4))
+  b.request(0, CHUNK)
+  await nextPiece(b)
+  const aClosed = once(a, 'close')
+  const c = await client(new Uint8Array(16).fill(5))
+  await aClosed
+  t.ok(a.closed && !b.closed, 'the longest idle went')
+  c.request(1, CHUNK)
+  t.match((await nextPiece(c))[0], { chunk: 1 }, 'the newcomer is served')
+})
+
+t.test('at the connection cap with every connection busy a new one is refused', async (t) => {
+  const { client } = await setup(t, { maxConnections: 1, bucket: new TokenBucket(1024, 1) })
+  const a = await client(new Uint8Array(16).fill(3))
+  a.request(0, CHUNK)
+  await t.rejects(client(new Uint8Array(16).fill(4)), { code: ErrorCode.BUSY }, 'refused at the handshake')
+  t.notOk(a.closed, 'the busy one stays')
+})
+
+t.test('connections waiting for their handshake are capped at twice the connection cap, oldest closed first', async (t) => {
+  const { raw } = await setup(t, { maxConnections: 1 })
+  const first = await raw()
+  const closed = once(first.framed, 'close')
+  await raw()
+  await raw()
+  await closed
+  t.pass('the oldest went')
 })

@@ -1,7 +1,7 @@
 /**
  * WebSocket close codes the tracker uses (4000–4999 is the application range). A peer
- * reconnects after any of them except AUTH_FAILED and PEER_ID_TAKEN, which need the
- * user to fix something first.
+ * reconnects after any of them except AUTH_FAILED, which needs the user to fix the token
+ * first; after PEER_ID_TAKEN it retries slowly, since the holder may be a squatter that leaves.
  */
 export const CloseCode = {
   /** Standard "going away": the tracker is shutting down; reconnect with backoff. */
@@ -18,7 +18,7 @@ export const CloseCode = {
   EXPIRED: 4004,
   /** The peer did not read its replies; its send buffer stayed over the limit. */
   SLOW_CONSUMER: 4005,
-  /** Another live connection holds this peer id with a different key. */
+  /** Another connection holds this peer id with a different key, or held it less than 2 × ttl ago. */
   PEER_ID_TAKEN: 4006,
   /** Message rate stayed over the limit. */
   RATE_LIMITED: 4007,

@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { BadMessageError, ShoalError, TooLargeError } from './errors.js'
 import { record } from './fields.js'
-import type { Field, RecordSpec } from './fields.js'
+import type { RecordField, RecordSpec } from './fields.js'
 import { scanFrame } from './frame-scan.js'
 import { MAX_DEPTH, MAX_ELEMENTS } from './limits.js'
 
@@ -9,7 +9,7 @@ import { MAX_DEPTH, MAX_ELEMENTS } from './limits.js'
 export interface MessageSchema<M extends { type: string }> {
   type: M['type']
   code: number
-  body: Field<Omit<M, 'type'>> & { encode: (value: Omit<M, 'type'>) => unknown[] }
+  body: RecordField<Omit<M, 'type'>>
   /** Largest frame of this type; the codec's own cap applies when absent. */
   maxBytes?: number
   /** Whether the first field is a request id, which a decode failure then reports. */
@@ -77,9 +77,11 @@ export class Codec<M extends { type: string }> {
         throw new TooLargeError(`${s.type} frame of ${bytes.length} bytes exceeds ${s.maxBytes}`)
       }
       scanFrame(bytes, { maxDepth: MAX_DEPTH, maxElements: MAX_ELEMENTS })
+      // The top level is an array (peekCode saw its header); its fields follow the type code.
       const wire = unpackr.unpack(bytes) as unknown[]
-      const body = s.body(wire.slice(1), s.type) as Omit<M, 'type'>
-      return Object.assign({ type: s.type }, body) as M
+      const msg: Record<string, unknown> = { type: s.type }
+      s.body.fill(msg, wire, 1, s.type)
+      return msg as M
     } catch (err) {
       const typed = err instanceof ShoalError ? err : new BadMessageError(`undecodable frame: ${(err as Error)?.message ?? err}`)
       throw new FrameError(typed, requestId)

@@ -19,6 +19,9 @@ export const ErrorCode = {
   BAD_MANIFEST: 'ERR_BAD_MANIFEST',
   INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
   INTERNAL: 'ERR_INTERNAL',
+  NO_SPACE: 'ERR_NO_SPACE',
+  TIMEOUT: 'ERR_TIMEOUT',
+  UNREACHABLE: 'ERR_UNREACHABLE',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -106,20 +106,35 @@ export function listOf<T>(item: Field<T>, max: number): Field<T[]> {
 /** A fixed-order tuple on the wire, an object in memory. */
 export type RecordSpec<T> = { readonly [K in keyof T]-?: Field<T[K]> }
 
-export function record<T extends object>(spec: RecordSpec<T>): Field<T> & { encode: (value: T) => unknown[] } {
-  const names = Object.keys(spec) as (keyof T)[]
+/** A record's validator, its encoder, and `fill`, which validates the fields found in `list` from `from` on into `into`. */
+export type RecordField<T> = Field<T> & {
+  encode: (value: T) => unknown[]
+  fill: (into: Record<string, unknown>, list: unknown[], from: number, name: string) => void
+}
+
+export function record<T extends object>(spec: RecordSpec<T>): RecordField<T> {
+  const names = Object.keys(spec) as (keyof T & string)[]
+  const checks = names.map((key) => spec[key] as Field<unknown>)
   const encoders = names.map((key) => spec[key].encode as ((v: unknown) => unknown) | undefined)
+  // Field labels for error messages per record name (a message type, or the list a record sits in): built once, not per decode.
+  const labels = new Map<string, string[]>()
+  const labelsFor = (name: string): string[] => {
+    let found = labels.get(name)
+    if (found === undefined) labels.set(name, (found = names.map((key) => `${name}.${key}`)))
+    return found
+  }
+  const fill = (into: Record<string, unknown>, list: unknown[], from: number, name: string): void => {
+    if (list.length - from !== names.length) throw new BadMessageError(`${name} must be a list of ${names.length} fields`)
+    const label = labelsFor(name)
+    for (let i = 0; i < names.length; i++) into[names[i]] = checks[i](list[from + i], label[i])
+  }
   const check = ((value: unknown, name: string): T => {
-    if (!Array.isArray(value) || value.length !== names.length) {
-      throw new BadMessageError(`${name} must be a list of ${names.length} fields`)
-    }
-    const out = {} as T
-    for (let i = 0; i < names.length; i++) {
-      const key = names[i]
-      out[key] = spec[key](value[i], `${name}.${String(key)}`)
-    }
-    return out
-  }) as Field<T> & { encode: (value: T) => unknown[] }
+    if (!Array.isArray(value)) throw new BadMessageError(`${name} must be a list of ${names.length} fields`)
+    const out = {}
+    fill(out, value, 0, name)
+    return out as T
+  }) as RecordField<T>
+  check.fill = fill
   check.encode = (value) => {
     const out = new Array<unknown>(names.length)
     for (let i = 0; i < names.length; i++) {

@@ -134,5 +134,11 @@ t.test('scanFrame: depth, element and type limits', (t) => {
   t.doesNotThrow(() => scanFrame(Uint8Array.of(0xdd, 0, 0, 0, 1, 0x01), limits), 'array32')
   t.throws(() => scanFrame(Uint8Array.of(0x01, 0x02), limits), { message: /trailing bytes/ })
   t.throws(() => scanFrame(new Uint8Array(0), limits), { message: /truncated/ })
+  t.doesNotThrow(() => scanFrame(nested(20), { maxDepth: 20, maxElements: 100 }), 'deeper limits than before are honoured')
+  t.throws(() => scanFrame(nested(21), { maxDepth: 20, maxElements: 100 }), { message: /nested too deeply/ })
+  t.throws(() => scanFrame(Uint8Array.of(0xdd, 0, 0, 0, 2, 0x01), limits), { message: /truncated/ }, 'array32 longer than the frame')
+  for (const head of [[0xc4], [0xda, 0], [0xc6, 0, 0, 0], [0xc6, 0, 0, 0, 1]]) {
+    t.throws(() => scanFrame(Uint8Array.from(head), limits), { message: /truncated/ }, `length cut short: ${head}`)
+  }
   t.end()
 })

@@ -9,12 +9,12 @@ export const TRACKER_CLI = join(dirname(fileURLToPath(import.meta.resolve('@shoa
 /**
  * A `shoal-tracker` started with exactly the flags and environment given (the testkit's
  * tracker has a fixed set of flags; these tests need others, such as --trust-proxy, or
- * none at all, as a systemd unit starts it).
+ * none at all, as a systemd unit starts it). With --tls-cert the URLs are wss:// and https://.
  */
 export async function spawnTracker(t: Cleanup, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildNode; url: string; httpUrl: string }> {
   const child = new ChildNode(TRACKER_CLI, args, env)
   t.teardown(() => child.kill())
-  const url = await child.waitForLine((l) => /^tracker (ws:\/\/\S+)$/.exec(l)?.[1], 15_000, 'tracker start')
+  const url = await child.waitForLine((l) => /^tracker (wss?:\/\/\S+)$/.exec(l)?.[1], 15_000, 'tracker start')
   return { child, url, httpUrl: url.replace(/^ws/, 'http') }
 }
 

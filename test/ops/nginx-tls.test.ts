@@ -32,9 +32,9 @@ t.test('the tracker behind nginx terminating TLS', { skip }, async (t) => {
 
   t.test('peer daemons use the tracker over wss:// and fetch from each other', async (t) => {
     const { wssUrl, stats } = await trackerBehindNginx(t, certs, true)
-    // The daemon trusts the private CA the way an operator would make it (a --ca flag is to come).
-    process.env.NODE_EXTRA_CA_CERTS = certs.ca
-    t.teardown(() => delete process.env.NODE_EXTRA_CA_CERTS)
+    // The daemons trust the private CA through SHOAL_CA (--ca), as the testkit passes them this process's environment.
+    process.env.SHOAL_CA = certs.ca
+    t.teardown(() => delete process.env.SHOAL_CA)
     const seeder = await startPeer(t, { trackers: [wssUrl], tuning: FAST })
     const registered = await daemonLog(seeder.child, 'registered with tracker', 'seeder registers over wss')
     t.match(registered, { tracker: wssUrl, address: '127.0.0.1' }, 'registered through nginx')
@@ -51,7 +51,7 @@ t.test('the tracker behind nginx terminating TLS', { skip }, async (t) => {
     t.equal(await sha256File(join(dir, 'copy.bin')), hash, 'the copy is right')
     t.match(await stats(), { peersOnline: 2, contents: 1, manifests: 1 }, 'both peers and the content show in /stats')
 
-    delete process.env.NODE_EXTRA_CA_CERTS
+    delete process.env.SHOAL_CA
     const untrusting = await startPeer(t, { trackers: [wssUrl], tuning: FAST })
     const lost = await daemonLog(untrusting.child, 'tracker connection lost', 'a daemon without the CA is refused')
     t.match(lost.reason, /certificate/, `without the CA the certificate is refused: ${String(lost.reason)}`)

@@ -65,8 +65,8 @@ function execStartUses(unit: UnitFile): { flags: string[]; variables: Set<string
 t.test('every flag and environment variable the units use is one the CLIs know', async (t) => {
   const trackerHelp = await runProgram(process.execPath, [TRACKER_CLI, '--help'])
   const daemonHelp = await runShoal(['daemon', '--help'])
-  // Variables ExecStart= needs that no Environment= default sets: peer.env must provide them.
-  const cases: [string, string, string[]][] = [[TRACKER_UNIT, trackerHelp.stdout, []], [PEER_UNIT, daemonHelp.stdout, ['SHOAL_TRACKER_URL']]]
+  // Variables ExecStart= needs that no Environment= default sets (an EnvironmentFile= would have to).
+  const cases: [string, string, string[]][] = [[TRACKER_UNIT, trackerHelp.stdout, []], [PEER_UNIT, daemonHelp.stdout, []]]
   for (const [path, help, required] of cases) {
     const unit = new UnitFile(path)
     const name = basename(path)
@@ -113,24 +113,29 @@ t.test("the tracker unit's command line and environment start a working tracker"
   t.ok(Date.now() - started < 15_000, 'within TimeoutStopSec')
 })
 
-t.test("the peer unit's command line and environment start a daemon that registers", async (t) => {
-  const tracker = await startTracker(t)
+t.test("the peer unit's command line, environment and config file start a daemon that registers", async (t) => {
+  const tracker = await startTracker(t, { token: 'unit-token' })
   const unit = new UnitFile(PEER_UNIT)
   const home = await tempDir(t, 'shoal-home-')
+  const env = unit.environment(home)
+  const config = join(home, '.config/shoal/peer.yaml')
+  t.equal(env.get('SHOAL_CONFIG'), config, 'the settings are in ~/.config/shoal/peer.yaml')
   const [envFile] = unit.environmentFiles(home)
-  t.same(envFile, { path: join(home, '.config/shoal/peer.env'), optional: false }, 'peer.env is required (it names the tracker)')
+  t.same(envFile, { path: join(home, '.config/shoal/peer.env'), optional: true }, 'peer.env is optional (for variables, such as the token)')
   await mkdir(join(home, '.config/shoal'), { recursive: true })
-  // As docs/run-a-peer.md has it, with test addresses: loopback and a free port.
-  await writeFile(envFile.path, `SHOAL_TRACKER_URL=${tracker.url}\nSHOAL_PEER_HOST=127.0.0.1\nSHOAL_PEER_PORT=0\nSHOAL_UPLOAD_LIMIT=2M\n`)
-  const env = new Map([...unit.environment(home), ...parseEnvironmentFile(await readFile(envFile.path, 'utf8'))])
+  // As docs/run-a-peer.md has them, with test addresses: loopback and a free port.
+  await writeFile(config, `tracker:\n  - ${tracker.url}\nhost: 127.0.0.1\nport: 0\nuploadLimit: 2M\n`)
+  await writeFile(envFile.path, 'SHOAL_TRACKER_TOKEN=unit-token\n')
+  for (const [key, value] of parseEnvironmentFile(await readFile(envFile.path, 'utf8'))) env.set(key, value)
   const args = cliArgs(t, unit.execStart(home, env), '/peer/dist/src/cli.js')
+  t.same(args, ['daemon'], 'the command line is only `daemon`: every setting comes from the file and the variables')
   const child = new ChildNode(SHOAL_CLI, args, { ...Object.fromEntries(env), HOME: home })
   t.teardown(() => child.kill())
   const ready = await daemonLog(child, 'daemon ready', 'daemon start')
   t.equal(ready.dataDir, join(home, '.shoal'), 'its data is in SHOAL_DATA_DIR')
-  t.same(ready.trackers, [tracker.url], 'its default tracker is SHOAL_TRACKER_URL')
+  t.same(ready.trackers, [tracker.url], 'its default tracker is the config file\'s')
   const registered = await daemonLog(child, 'registered with tracker', 'daemon registers')
-  t.equal(registered.tracker, tracker.url, 'it registered with that tracker')
+  t.equal(registered.tracker, tracker.url, 'it registered with that tracker, with the token from peer.env')
   const status = await runShoal(['status', '--json'], { dataDir: join(home, '.shoal') })
   t.match(JSON.parse(status.stdout), { trackers: [{ url: tracker.url, state: 'registered' }] }, '`shoal status` finds the daemon through SHOAL_DATA_DIR')
   t.equal((await tracker.stats()).peersOnline, 1, 'the tracker counts it')

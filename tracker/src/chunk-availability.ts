@@ -1,29 +1,36 @@
 import { hasBit } from './bits.js'
 
+const NOTHING = new Uint32Array(0)
+
 /**
  * How many holders each chunk of one content has, plus every chunk kept in an array sorted
  * by that count. A count only ever moves by one, and moving a chunk to the neighbouring
  * bucket is one swap with that bucket's edge, so the order stays sorted in O(1) per change.
  * The rarest wanted chunks are then a short walk from the rare end, and bucket edges give
  * the minimum and the under-replicated count without looking at chunks at all.
+ *
+ * The three per-chunk arrays (12 bytes a chunk) are allocated when a chunk first gets a
+ * holder: a content whose peers hold nothing yet (downloaders, or claims of huge contents
+ * nobody has) costs no more than its bucket edges, which say all that is needed then.
  */
 export class ChunkAvailability {
-  /** Holders per chunk. */
-  readonly counts: Uint32Array
+  /** Holders per chunk; empty until a chunk first has a holder. */
+  private held = NOTHING
   /** Chunk indices, fewest holders first. */
-  private readonly order: Uint32Array
+  private order = NOTHING
   /** Where each chunk sits in `order`. */
-  private readonly position: Uint32Array
+  private position = NOTHING
   /** starts[a]: index in `order` of the first chunk with at least `a` holders. */
   private starts: Uint32Array
 
   constructor(readonly chunkCount: number) {
-    this.counts = new Uint32Array(chunkCount)
-    this.order = new Uint32Array(chunkCount)
-    this.position = new Uint32Array(chunkCount)
-    for (let i = 0; i < chunkCount; i++) this.order[i] = this.position[i] = i
     this.starts = new Uint32Array(8).fill(chunkCount)
     this.starts[0] = 0
+  }
+
+  /** Holders per chunk (a fresh array of zeros while no chunk has a holder). */
+  get counts(): Uint32Array {
+    return this.held.length === this.chunkCount ? this.held : new Uint32Array(this.chunkCount)
   }
 
   /** Makes room for counts up to `holders`. */
@@ -35,21 +42,21 @@ export class ChunkAvailability {
   }
 
   increment(chunk: number): void {
-    const a = this.counts[chunk]++
+    if (this.held.length !== this.chunkCount) this.allocate()
+    const a = this.held[chunk]++
     // The last slot of bucket a becomes the first of bucket a + 1.
     this.swap(chunk, this.order[--this.starts[a + 1]])
   }
 
   decrement(chunk: number): void {
-    const a = this.counts[chunk]--
+    const a = this.held[chunk]--
     // The first slot of bucket a becomes the last of bucket a - 1.
     this.swap(chunk, this.order[this.starts[a]++])
   }
 
   /** The smallest holder count over all chunks (0 for a content without chunks). */
   min(): number {
-    if (this.chunkCount === 0) return 0
-    return this.counts[this.order[0]]
+    return this.chunkCount > 0 && this.starts[1] === 0 ? this.held[this.order[0]] : 0
   }
 
   /** Chunks with fewer than `holders` holders. */
@@ -73,6 +80,13 @@ export class ChunkAvailability {
       }
     }
     return end === this.chunkCount ? out : undefined
+  }
+
+  private allocate(): void {
+    this.held = new Uint32Array(this.chunkCount)
+    this.order = new Uint32Array(this.chunkCount)
+    this.position = new Uint32Array(this.chunkCount)
+    for (let i = 0; i < this.chunkCount; i++) this.order[i] = this.position[i] = i
   }
 
   private swap(chunk: number, other: number): void {

@@ -72,6 +72,8 @@ export interface ChunkIndexOptions {
   maxContentsPerPeer?: number
   /** Sum of chunk counts over all swarms, bounding availability memory. Default 2^25. */
   maxIndexedChunks?: number
+  /** Sum of chunk counts over the contents one peer is in, so no peer takes the shared budget. Default 2^24. */
+  maxChunksPerPeer?: number
   /** Chunks with fewer holders are under-replicated. Default 3. */
   replicationTarget?: number
   /** Distinct reporters after which a peer is no longer handed out for that content. Default 3. */

@@ -11,8 +11,14 @@ export interface TrackerLimits {
   maxFrame?: number
   /** Contents one peer may be in. Default 1,000. */
   maxContentsPerPeer?: number
-  /** Sum of chunk counts over all swarms (bounds availability memory). Default 2^25. */
+  /** Sum of chunk counts over all swarms (bounds availability memory: 12 bytes a chunk once one is held). Default 2^25. */
   maxIndexedChunks?: number
+  /**
+   * Sum of chunk counts over the contents one peer is in. Default 2^24: 16 TiB at the default
+   * chunk size (1,000 contents of 16 GiB, or 64 of the most chunks a content can have), and
+   * half the shared budget, so one connection cannot take it all.
+   */
+  maxChunksPerPeer?: number
   /** Messages per second per connection, on average. Default 1,000. */
   messageRate?: number
   /** Messages one connection may send at once beyond the rate. Default 2,000. */
@@ -41,6 +47,7 @@ export interface TrackerConfig {
   trustProxy: boolean
   tls: TrackerTls | undefined
   ttlMs: number
+  peerIdGraceMs: number
   registerTimeoutMs: number
   sweepIntervalMs: number
   statsTickMs: number
@@ -71,6 +78,7 @@ export const DEFAULTS = {
     maxFrame: MAX_TRACKER_FRAME,
     maxContentsPerPeer: 1000,
     maxIndexedChunks: 2 ** 25,
+    maxChunksPerPeer: 2 ** 24,
     messageRate: 1000,
     messageBurst: 2000,
     invalidBudget: 64,
@@ -96,6 +104,7 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
     trustProxy: init.trustProxy ?? false,
     tls: checkTls(init.tls),
     ttlMs: intOption('ttlMs', init.ttlMs, DEFAULTS.ttlMs, 1, DAY_MS),
+    peerIdGraceMs: intOption('peerIdGraceMs', init.peerIdGraceMs, 2 * (init.ttlMs ?? DEFAULTS.ttlMs), 0, 2 * DAY_MS),
     registerTimeoutMs: intOption('registerTimeoutMs', init.registerTimeoutMs, DEFAULTS.registerTimeoutMs, 1, DAY_MS),
     sweepIntervalMs: intOption('sweepIntervalMs', init.sweepIntervalMs, DEFAULTS.sweepIntervalMs, 1, DAY_MS),
     statsTickMs: intOption('statsTickMs', init.statsTickMs, DEFAULTS.statsTickMs, 1, DAY_MS),
@@ -107,6 +116,7 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
       maxFrame: intOption('limits.maxFrame', limits.maxFrame, preset.maxFrame, 1024, MAX_TRACKER_FRAME),
       maxContentsPerPeer: intOption('limits.maxContentsPerPeer', limits.maxContentsPerPeer, preset.maxContentsPerPeer, 1, MAX_REGISTER_CONTENTS),
       maxIndexedChunks: intOption('limits.maxIndexedChunks', limits.maxIndexedChunks, preset.maxIndexedChunks, 1),
+      maxChunksPerPeer: intOption('limits.maxChunksPerPeer', limits.maxChunksPerPeer, preset.maxChunksPerPeer, 1),
       messageRate: intOption('limits.messageRate', limits.messageRate, preset.messageRate, 1),
       messageBurst: intOption('limits.messageBurst', limits.messageBurst, preset.messageBurst, 1),
       invalidBudget: intOption('limits.invalidBudget', limits.invalidBudget, preset.invalidBudget, 1),

@@ -53,7 +53,9 @@ export class Dispatcher {
       return this.fail(session, msg.id, err)
     }
     if (result instanceof Promise) {
-      result.then((reply) => reply && session.send(reply), (err: unknown) => this.fail(session, msg.id, err))
+      // Only the id outlives the handler's start: a large frame is not kept while its reply is pending.
+      const id = msg.id
+      result.then((reply) => reply && session.send(reply), (err: unknown) => this.fail(session, id, err))
     } else if (result !== undefined) {
       session.send(result)
     }

@@ -42,8 +42,9 @@ export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Ui
   const rarest = rarestWanted(swarm, wanted)
   const n = rarest.length
   if (n === 0) return { peers: [], rarest }
+  const holders = swarm.availability
   for (let k = 0; k < n; k++) {
-    rarestHolders[k] = swarm.availability[rarest[k]]
+    rarestHolders[k] = holders[rarest[k]]
     rarestByte[k] = rarest[k] >>> 3
     rarestMask[k] = 0x80 >>> (rarest[k] & 7)
   }

@@ -27,6 +27,8 @@ export interface TrackerInit {
   trustProxy?: boolean
   /** A registered peer silent this long is dropped (peers are told whole seconds, at least 1). Default 60,000. */
   ttlMs?: number
+  /** After its holder disconnects, a peer id stays reserved for the holder's key this long (0: free at once). Default 2 × ttlMs. */
+  peerIdGraceMs?: number
   /** A connection that has not registered this long after opening is closed (4000). Default 10,000. */
   registerTimeoutMs?: number
   /** How often ttls, register deadlines and slow consumers are checked. Default 1,000. */

@@ -15,6 +15,7 @@ export class MemoryChunkIndex implements ChunkIndex {
   private readonly knownChunkCount: (content: ContentKey) => number | undefined
   private readonly maxContentsPerPeer: number
   private readonly maxIndexedChunks: number
+  private readonly maxChunksPerPeer: number
   private readonly policy: { replicationTarget: number; banThreshold: number; scanLimit: number; random: () => number }
   private readonly defaultFindMax: number
   private indexedChunks = 0
@@ -24,6 +25,7 @@ export class MemoryChunkIndex implements ChunkIndex {
     this.knownChunkCount = options.knownChunkCount ?? (() => undefined)
     this.maxContentsPerPeer = intOption('maxContentsPerPeer', options.maxContentsPerPeer, 1000, 1, MAX_REGISTER_CONTENTS)
     this.maxIndexedChunks = intOption('maxIndexedChunks', options.maxIndexedChunks, 2 ** 25, 1)
+    this.maxChunksPerPeer = intOption('maxChunksPerPeer', options.maxChunksPerPeer, 2 ** 24, 1)
     this.defaultFindMax = intOption('defaultFindMax', options.defaultFindMax, 20, 1, 200)
     this.policy = {
       replicationTarget: intOption('replicationTarget', options.replicationTarget, 3, 1, 1000),
@@ -150,6 +152,7 @@ export class MemoryChunkIndex implements ChunkIndex {
       swarm !== undefined && !(swarm.size === 1 && previous?.swarms.has(content) === true)
     const seen = new Set<ContentKey>()
     let added = 0
+    let claimed = 0
     for (const h of holdings) {
       if (seen.has(h.content)) throw new BadMessageError(`content ${h.content} is listed twice`)
       seen.add(h.content)
@@ -161,9 +164,14 @@ export class MemoryChunkIndex implements ChunkIndex {
       }
       Bitfield.check(h.chunkCount, h.bitfield)
       if (!survives(swarm, h.content)) added += h.chunkCount
+      claimed += h.chunkCount
     }
     if (holdings.length > this.maxContentsPerPeer) {
       throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, `a peer may be in at most ${this.maxContentsPerPeer} contents`)
+    }
+    // The shared budget below is not one peer's to take.
+    if (claimed > this.maxChunksPerPeer) {
+      throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, `a peer's contents may have at most ${this.maxChunksPerPeer} chunks together`)
     }
     let freed = 0
     for (const [content] of previous?.swarms ?? []) {

@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws'
 import type { IndexPeer } from './chunk-index.js'
 import type { TrackerConfig } from './config.js'
 import { TokenBucket } from './token-bucket.js'
+import { binaryFrame } from './ws-frame.js'
 
 /** Bytes of frame that cost one extra rate token, so large frames (publish) cost more. */
 const BYTES_PER_TOKEN = 64 * 1024
@@ -22,6 +23,9 @@ export class Session {
   overBufferSince = 0
   closing = false
   private corked = false
+  /** Costly work queued by this connection (see oneAtATime), and how much of it is pending. */
+  private queue: Promise<void> = Promise.resolve()
+  private queued = 0
   private readonly messages: TokenBucket
   /** Rejected messages allowed before a flooding connection is closed. */
   private readonly strikes: TokenBucket
@@ -38,6 +42,20 @@ export class Session {
     return this.messages.take(1 + Math.floor(bytes / BYTES_PER_TOKEN))
   }
 
+  /**
+   * Runs `work` after this connection's earlier costly work, and stops reading its frames
+   * until all of it is done: one connection holds at most one such job and the frames
+   * already read, however fast it sends.
+   */
+  oneAtATime(work: () => Promise<void>): Promise<void> {
+    if (this.queued++ === 0) this.ws.pause()
+    const done = this.queue.then(work)
+    this.queue = done.catch(() => undefined).then(() => {
+      if (--this.queued === 0) this.ws.resume()
+    })
+    return done
+  }
+
   /** Counts a rejected message; false once rejections persist at more than twice the rate. */
   strike(): boolean {
     return this.strikes.take()
@@ -45,8 +63,12 @@ export class Session {
 
   /**
    * Replies produced while handling one read (often several requests) leave in one write:
-   * the socket stays corked until the current tick's work is done.
+   * the socket stays corked until the current tick's work is done. Each reply is framed
+   * here and written to the socket directly: the server has no per-message deflate, so ws's
+   * sender would only add a second write per reply, and its own frames (close, pong) are
+   * whole frames too, so nothing interleaves inside one.
    */
+  /** `reply` is a message, or a whole WebSocket frame already encoded (see ws-frame). */
   send(reply: TrackerReply | Uint8Array): void {
     if (this.closing || this.ws.readyState !== this.ws.OPEN) return
     if (!this.corked) {
@@ -54,7 +76,7 @@ export class Session {
       this.socket.cork()
       process.nextTick(uncork, this)
     }
-    this.ws.send(reply instanceof Uint8Array ? reply : trackerCodec.encode(reply))
+    this.socket.write(reply instanceof Uint8Array ? reply : binaryFrame(trackerCodec.encode(reply)))
     if (this.overBufferSince === 0 && this.ws.bufferedAmount > this.config.limits.maxBufferedBytes) this.overBufferSince = performance.now()
   }
 

@@ -52,6 +52,7 @@ export class SocketServer {
 
   private sweep(now: number): void {
     const { sessions, totals, config } = this.ctx
+    sessions.expire(now)
     for (const s of sessions.all) {
       if (s.closing) continue
       if (s.peer === undefined && now - s.connectedAt >= config.registerTimeoutMs) {

@@ -1,5 +1,6 @@
 import type { FindResult } from './chunk-index.js'
 import { WordScratch } from './word-scratch.js'
+import { writeWsHeader, wsHeaderBytes } from './ws-frame.js'
 
 /** The `sources` message's type code in the tracker protocol. */
 const SOURCES_CODE = 21
@@ -10,16 +11,17 @@ const chunkWords = new WordScratch()
 /**
  * Encodes `sources {id, content, peers, rarest}` straight from a find result, writing each
  * peer's held ∧ wanted into the frame a word at a time. It is the hot reply, and building
- * per-peer byte arrays for the generic codec costs several times more. The bytes are
- * exactly what trackerCodec.encode produces for the same message (a test holds it to that).
+ * per-peer byte arrays for the generic codec costs several times more. It returns the whole
+ * WebSocket frame; its payload is exactly what trackerCodec.encode produces for the same
+ * message (a test holds it to that).
  */
 export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult, wanted: Uint8Array): Buffer {
-  const bound = 64 + content.length + 5 * result.rarest.length + result.peers.length * (300 + wanted.length)
-  // Its own buffer (pooled by Node when small): a frame queued for a slow reader pins nothing else.
-  const out = Buffer.allocUnsafe(bound)
+  // Exactly the frame's size, WebSocket header included, so the reply is one buffer and one write.
+  const size = frameBytes(id, content, result, wanted.length)
+  const out = Buffer.allocUnsafe(wsHeaderBytes(size) + size)
+  let at = writeWsHeader(out, size)
   const want = wantedWords.load(wanted)
   const and = chunkWords.take(wanted.length)
-  let at = 0
   out[at++] = 0x95
   out[at++] = SOURCES_CODE
   at = writeUint(out, at, id)
@@ -36,7 +38,18 @@ export function encodeSourcesFrame(id: number, content: Uint8Array, result: Find
   }
   at = writeArrayHeader(out, at, result.rarest.length)
   for (const chunk of result.rarest) at = writeUint(out, at, chunk)
-  return out.subarray(0, at)
+  return out
+}
+
+/** The encoded size of the frame encodeSourcesFrame writes. */
+function frameBytes(id: number, content: Uint8Array, result: FindResult, wantedBytes: number): number {
+  let size = 2 + uintBytes(id) + binBytes(content.length) + arrayHeaderBytes(result.peers.length)
+  for (const peer of result.peers) {
+    size += 1 + binBytes(peer.peerId.length) + strBytes(peer.host) + uintBytes(peer.port) + binBytes(wantedBytes) + numberBytes(peer.load)
+  }
+  size += arrayHeaderBytes(result.rarest.length)
+  for (const chunk of result.rarest) size += uintBytes(chunk)
+  return size
 }
 
 /** out = held ∧ want over held's words; a function of its own so it optimizes as a tight loop. */
@@ -45,6 +58,28 @@ function andWords(out: Uint32Array, held: Uint32Array, want: Uint32Array): void 
 }
 
 // msgpack, in the forms msgpackr chooses: the smallest integer form, float64 for fractions.
+
+function uintBytes(value: number): number {
+  return value < 0x80 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : 5
+}
+
+function numberBytes(value: number): number {
+  return value >>> 0 === value ? uintBytes(value) : 9
+}
+
+function arrayHeaderBytes(length: number): number {
+  return length < 0x10 ? 1 : 3
+}
+
+function binBytes(length: number): number {
+  return (length < 0x100 ? 2 : 3) + length
+}
+
+function strBytes(text: string): number {
+  let length = text.length
+  for (let i = 0; i < text.length && length === text.length; i++) if (text.charCodeAt(i) >= 0x80) length = Buffer.byteLength(text)
+  return (length < 0x20 ? 1 : 2) + length
+}
 
 function writeUint(out: Buffer, at: number, value: number): number {
   if (value < 0x80) {
@@ -94,7 +129,9 @@ function writeBin(out: Buffer, at: number, bytes: Uint8Array): number {
     out.writeUInt16BE(length, at)
     at += 2
   }
-  out.set(bytes, at)
+  // Ids are short: a loop beats set()'s fixed cost there.
+  if (length <= 32) for (let i = 0; i < length; i++) out[at + i] = bytes[i]
+  else out.set(bytes, at)
   return at + length
 }
 

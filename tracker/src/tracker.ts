@@ -9,6 +9,8 @@ import { createHttpApp } from './http/app.js'
 import { createListener } from './listener.js'
 import type { Listener } from './listener.js'
 import type { TrackerInit } from './index.js'
+import { InFlight } from './in-flight.js'
+import { ManifestChecker } from './manifest-checker.js'
 import { MemoryChunkIndex } from './memory-index.js'
 import { createMetrics } from './metrics.js'
 import { PeerSessions } from './peer-sessions.js'
@@ -24,6 +26,7 @@ export class Tracker implements StatsSource {
   private readonly store: TrackerStore
   private readonly sessions: PeerSessions
   private readonly names: ContentNames
+  private readonly checker = new ManifestChecker()
   private readonly totals: Totals = emptyTotals()
   private readonly server: Listener
   private socketServer: SocketServer | undefined
@@ -41,11 +44,12 @@ export class Tracker implements StatsSource {
       knownChunkCount: (content) => this.store.chunkCountOf(content),
       maxContentsPerPeer: limits.maxContentsPerPeer,
       maxIndexedChunks: limits.maxIndexedChunks,
+      maxChunksPerPeer: limits.maxChunksPerPeer,
       replicationTarget: this.config.replicationTarget,
       banThreshold: limits.banThreshold,
       findScanLimit: limits.findScanLimit,
     })
-    this.sessions = new PeerSessions(this.index)
+    this.sessions = new PeerSessions(this.index, this.config.peerIdGraceMs)
     this.names = new ContentNames(this.store, 4 * this.config.mostShared)
   }
 
@@ -56,7 +60,7 @@ export class Tracker implements StatsSource {
     try {
       Object.assign(totals, restoreTotals(await store.loadTotals()))
       this.server.on('request', createHttpApp(this, createMetrics(this), config.token, config.logger))
-      this.socketServer = new SocketServer(this.server, { index: this.index, store, sessions: this.sessions, config, totals })
+      this.socketServer = new SocketServer(this.server, { index: this.index, store, sessions: this.sessions, config, totals, checker: this.checker, publishing: new InFlight() })
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject)
         this.server.listen(config.port, config.host, () => resolve())
@@ -128,6 +132,7 @@ export class Tracker implements StatsSource {
     await this.socketServer?.close()
     this.server.closeAllConnections()
     await serverClosed
+    await this.checker.close()
     await this.persistTotals()
     await this.store.close()
     this.config.logger.info('tracker closed')

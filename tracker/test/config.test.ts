@@ -98,7 +98,7 @@ t.test('precedence: flag > variable > config file > default', async (t) => {
   await writeFile(yaml, 'port: 2222\nlogLevel: debug\n')
   const viaEnv = await withEnv({ SHOAL_TRACKER_CONFIG: yaml }, () => parseSettings(argv()))
   t.match(viaEnv, { port: 2222, logLevel: 'debug', ttl: 60 }, 'SHOAL_TRACKER_CONFIG names the file too')
-  t.match(await parseSettings(argv()), { port: 7070, ttl: 60, registerTimeout: 10, maxContentsPerPeer: 1000, maxIndexedChunks: 2 ** 25, messageBurst: 2000, trustProxy: false }, 'defaults')
+  t.match(await parseSettings(argv()), { port: 7070, ttl: 60, registerTimeout: 10, maxContentsPerPeer: 1000, maxIndexedChunks: 2 ** 25, maxChunksPerPeer: 2 ** 24, messageBurst: 2000, trustProxy: false }, 'defaults')
 })
 
 t.test('a config file with an unknown key or a bad value is refused, naming the key', (t) => {
@@ -135,11 +135,11 @@ t.test('every setting has a flag, a variable and a --help line in its section', 
 
 t.test('settings become the tracker init: seconds to milliseconds, limits, TLS files', async (t) => {
   const dir = await tempDir(t)
-  const settings = await parseSettings(argv('--register-timeout', '0.3', '--ttl', '20', '--message-burst', '9', '--max-contents-per-peer', '4', '--max-indexed-chunks', '99'))
+  const settings = await parseSettings(argv('--register-timeout', '0.3', '--ttl', '20', '--message-burst', '9', '--max-contents-per-peer', '4', '--max-indexed-chunks', '99', '--max-chunks-per-peer', '50'))
   const logger = pino({ enabled: false })
   t.match(await trackerInitOf(settings, logger), {
     ttlMs: 20_000, registerTimeoutMs: 300, tls: undefined,
-    limits: { messageRate: 1000, messageBurst: 9, maxContentsPerPeer: 4, maxIndexedChunks: 99 },
+    limits: { messageRate: 1000, messageBurst: 9, maxContentsPerPeer: 4, maxIndexedChunks: 99, maxChunksPerPeer: 50 },
   })
   await writeFile(join(dir, 'cert.pem'), 'CERT')
   await writeFile(join(dir, 'key.pem'), 'KEY')

@@ -21,6 +21,7 @@ const LIMITS = {
   knownChunkCount: (c: ContentKey) => (c === MANIFEST_ONLY ? 9 : undefined),
   maxContentsPerPeer: 3,
   maxIndexedChunks: 95,
+  maxChunksPerPeer: 80,
   replicationTarget: 2,
   banThreshold: 2,
 }

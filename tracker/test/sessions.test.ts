@@ -1,5 +1,8 @@
 import t from 'tap'
 import { Bitfield, CloseCode, ErrorCode, toHex } from '@shoal/protocol'
+import { MemoryChunkIndex } from '../src/memory-index.js'
+import { PeerSessions } from '../src/peer-sessions.js'
+import type { Session } from '../src/session.js'
 import { createTestTracker } from '../src/testing.js'
 import { TestClient, eventually, randomContent } from './lib/client.js'
 
@@ -84,8 +87,9 @@ t.test('a connection that does not register in time is closed', async (t) => {
   t.equal(tracker.stats().totals.registerTimeouts, 1)
 })
 
-t.test('the same peer id: same key replaces, a different key is refused', async (t) => {
-  const tracker = await createTestTracker(t)
+t.test('the same peer id: same key replaces, a different key is refused, also for a grace period after the holder left', async (t) => {
+  const graceMs = 1000
+  const tracker = await createTestTracker(t, { peerIdGraceMs: graceMs, sweepIntervalMs: 25 })
   const first = await TestClient.connect(tracker.url)
   await first.register([held(4, [0])])
   const again = await TestClient.connect(tracker.url)
@@ -103,11 +107,45 @@ t.test('the same peer id: same key replaces, a different key is refused', async 
   t.same(tracker.index.availability(toHex(CONTENT)), [0, 0, 0, 1], 'unchanged')
 
   await again.close()
+  const left = performance.now()
   t.ok(await eventually(() => tracker.stats().peersOnline === 0))
+  const squatter = await TestClient.connect(tracker.url)
+  Object.assign(squatter, { peerId: first.peerId })
+  t.match(await squatter.register([]), { type: 'error', code: ErrorCode.AUTH }, 'while the owner reconnects, another key is refused')
+  t.equal((await squatter.closed).code, CloseCode.PEER_ID_TAKEN)
+  const owner = await TestClient.connect(tracker.url)
+  Object.assign(owner, { peerId: first.peerId, key: first.key })
+  t.match(await owner.register([]), { type: 'registered' }, 'the owner\'s key gets it back')
+  t.ok(performance.now() - left < graceMs, 'all within the grace period')
+  await owner.close()
+  const ownerLeft = performance.now()
+  t.ok(await eventually(() => tracker.stats().peersOnline === 0))
+  // The reservation is a span of time; nothing to await but its end.
+  await new Promise((resolve) => setTimeout(resolve, graceMs + 100 - (performance.now() - ownerLeft)))
   const later = await TestClient.connect(tracker.url)
   t.teardown(() => later.ws.terminate())
   Object.assign(later, { peerId: first.peerId })
-  t.match(await later.register([]), { type: 'registered' }, 'a free id takes any key')
+  t.match(await later.register([]), { type: 'registered' }, 'after the grace period the id takes any key')
+})
+
+t.test('peer id reservations expire in order and are bounded in number', async (t) => {
+  const sessions = new PeerSessions(new MemoryChunkIndex(), 1000, 2)
+  const keys = ['aa', 'bb', 'cc']
+  for (const [i, key] of keys.entries()) {
+    const session = { peer: undefined, secret: undefined } as unknown as Session
+    sessions.bind(session, { key, peerId: new Uint8Array(16), host: '127.0.0.1', port: 1 }, Uint8Array.of(i))
+    sessions.release(session)
+  }
+  const now = performance.now()
+  t.equal(sessions.reservedKeyOf('aa', now), undefined, 'the oldest made room')
+  t.same(sessions.reservedKeyOf('cc', now), Uint8Array.of(2), 'the newest holds its key')
+  sessions.expire(now + 2000)
+  t.same(keys.map((k) => sessions.reservedKeyOf(k, now)), [undefined, undefined, undefined], 'expired ones are forgotten')
+  const none = new PeerSessions(new MemoryChunkIndex(), 0)
+  const session = { peer: undefined, secret: undefined } as unknown as Session
+  none.bind(session, { key: 'dd', peerId: new Uint8Array(16), host: '127.0.0.1', port: 1 }, Uint8Array.of(1))
+  none.release(session)
+  t.equal(none.reservedKeyOf('dd', performance.now()), undefined, 'a grace of 0 reserves nothing')
 })
 
 t.test('reports from distinct peers stop a peer from being handed out', async (t) => {

@@ -3,12 +3,20 @@ import { trackerCodec } from '@shoal/protocol'
 import type { FindResult } from '../src/chunk-index.js'
 import { encodeSourcesFrame } from '../src/sources-frame.js'
 import { sourcesOf } from '../src/sources.js'
+import { wsHeaderBytes } from '../src/ws-frame.js'
 import { pick, randomBitfield, seeded } from './lib/random.js'
 
 function words(bytes: Uint8Array): Uint32Array {
   const out = new Uint32Array((bytes.length + 3) >>> 2)
   new Uint8Array(out.buffer).set(bytes)
   return out
+}
+
+/** RFC 6455 §5.2: final binary frame, unmasked, 7-bit, 16-bit or 64-bit length. */
+function webSocketFrame(payload: Uint8Array): Buffer {
+  const n = payload.length
+  const head = n < 126 ? [0x82, n] : n < 0x10000 ? [0x82, 126, n >> 8, n & 0xff] : [0x82, 127, 0, 0, 0, 0, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]
+  return Buffer.concat([Buffer.from(head), payload])
 }
 
 t.test('the direct encoder writes exactly what the codec writes', (t) => {
@@ -36,8 +44,8 @@ t.test('the direct encoder writes exactly what the codec writes', (t) => {
   }
   // Checked after all were encoded, so a later frame overwriting an earlier one shows too.
   let same = 0
-  for (const [actual, expected] of frames) if (Buffer.compare(Buffer.from(actual), Buffer.from(expected)) === 0) same++
+  for (const [actual, expected] of frames) if (Buffer.compare(Buffer.from(actual), Buffer.from(webSocketFrame(expected))) === 0) same++
   t.equal(same, frames.length, 'every frame is byte-identical')
-  t.match(trackerCodec.decode(frames[0][0]), { type: 'sources' })
+  t.match(trackerCodec.decode(frames[0][0].subarray(wsHeaderBytes(frames[0][1].length))), { type: 'sources' })
   t.end()
 })

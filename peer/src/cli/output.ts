@@ -18,7 +18,7 @@ export function reportError(err: unknown): number {
 }
 
 /** Messages may quote names from untrusted manifests: never let them drive the terminal. */
-function escapeControls(text: string): string {
+export function escapeControls(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 

@@ -17,6 +17,9 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.BAD_LINK]: 400,
   [ErrorCode.BAD_MANIFEST]: 400,
   [ErrorCode.BAD_MESSAGE]: 400,
+  [ErrorCode.UNREACHABLE]: 502,
+  [ErrorCode.TIMEOUT]: 504,
+  [ErrorCode.NO_SPACE]: 507,
 }
 
 type Handler = (peer: Peer, body: Record<string, unknown>, params: string[], query: URLSearchParams) => Promise<unknown> | unknown

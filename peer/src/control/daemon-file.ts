@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writePrivate } from '../identity.js'
 
@@ -16,8 +16,16 @@ export function daemonFilePath(dataDir: string): string {
   return join(dataDir, 'daemon.json')
 }
 
-export function writeDaemonFile(dataDir: string, info: DaemonFile): Promise<void> {
-  return writePrivate(daemonFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`)
+export async function writeDaemonFile(dataDir: string, info: DaemonFile): Promise<void> {
+  const text = `${JSON.stringify(info, null, 2)}\n`
+  try {
+    await writePrivate(daemonFilePath(dataDir), text)
+  } catch (err) {
+    // A full disk has no room for the temp file; one left by a killed daemon is rewritten in place
+    // (a reader of a half-written file sees no daemon and tries again).
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+    await writeFile(daemonFilePath(dataDir), text, { mode: 0o600 })
+  }
 }
 
 export async function readDaemonFile(dataDir: string): Promise<DaemonFile | undefined> {

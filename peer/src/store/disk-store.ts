@@ -1,4 +1,6 @@
-import { stat } from 'node:fs/promises'
+import { cp, mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Level } from 'level'
 import { Bitfield, chunkRange, ErrorCode, fromHex, manifestChunkCount, ShoalError } from '@shoal/protocol'
 import type { AddContent, ChunkStore, ContentPatch, ContentRecord, ContentRole } from './chunk-store.js'
@@ -34,38 +36,100 @@ export interface DiskChunkStoreInit {
   location: string
   /** Called once per content whose files changed while the store was closed. */
   onRecheck?: (id: string, rechecked: number, lost: number) => void
+  /** Called when the store opens read-only because its disk is full. */
+  onReadOnly?: (why: string) => void
+  /** While read-only, a write tries to open the database again at most this often. Default 5 s. */
+  reopenMs?: number
 }
+
+type Db = Level<string, unknown>
 
 /**
  * Chunk data lives in the content's own files (shared ones read in place, downloads at
  * their output path); LevelDB records which chunks are verified. A chunk is marked only
  * after its bytes are fdatasync'd, so a crash at any moment never leaves a chunk marked
  * that is not on disk.
+ *
+ * Opening LevelDB writes (a new log and manifest), which a full disk refuses. Then the store
+ * reads a copy of the database in the temp folder and runs read-only: it serves what it has,
+ * and every change fails with ERR_NO_SPACE until the database opens again.
  */
 export class DiskChunkStore implements ChunkStore {
-  private readonly db: Level<string, unknown>
+  private readonly db: Db
   private readonly records
   private readonly manifests
   private readonly haves
   private readonly entries = new ContentEntries<DiskEntry>()
   private readonly commits = new GroupCommit<Written>((batch) => this.commit(batch))
+  /** Why changes are refused while the disk is full. */
+  private readOnly: ShoalError | undefined
+  private reopenAt = 0
 
   constructor(private readonly init: DiskChunkStoreInit) {
     this.db = new Level<string, unknown>(init.location, { valueEncoding: 'json' })
-    this.records = this.db.sublevel<string, StoredState>('content', { valueEncoding: 'json' })
-    this.manifests = this.db.sublevel<string, Uint8Array>('manifest', { valueEncoding: 'view' })
-    this.haves = this.db.sublevel<string, Uint8Array>('have', { valueEncoding: 'view' })
+    ;({ records: this.records, manifests: this.manifests, haves: this.haves } = sublevels(this.db))
   }
 
   async open(): Promise<void> {
     try {
       await this.db.open()
     } catch (err) {
-      const locked = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED'
-      const why = locked ? 'another daemon is using it' : (err as Error).message
-      throw new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot open ${this.init.location}: ${why}`, { cause: err })
+      if (!isNoSpace(err)) throw this.openError(err)
+      await this.openReadOnly(err as Error)
+      return
     }
-    for await (const [id, state] of this.records.iterator()) await this.load(id, state)
+    await this.loadFrom(this.db)
+  }
+
+  /** Whether changes are refused because the disk is full. */
+  get readOnlyReason(): string | undefined {
+    return this.readOnly?.message
+  }
+
+  /** Loads every content from a copy of the database in the temp folder, and refuses changes. */
+  private async openReadOnly(cause: Error): Promise<void> {
+    const why = causeOf(cause)
+    this.readOnly = new ShoalError(ErrorCode.NO_SPACE, `no space left on the device of ${this.init.location}: the store is read-only until there is room (${why})`, { cause })
+    this.reopenAt = Date.now() + (this.init.reopenMs ?? 5000)
+    const copy = await mkdtemp(join(tmpdir(), 'shoal-store-'))
+    let snapshot: Db | undefined
+    try {
+      await cp(this.init.location, copy, { recursive: true })
+      // Only now: a Level opens itself as soon as it is made.
+      snapshot = new Level<string, unknown>(copy, { valueEncoding: 'json' })
+      await snapshot.open()
+      await this.loadFrom(snapshot)
+    } catch (err) {
+      throw new ShoalError(ErrorCode.NO_SPACE, `cannot open ${this.init.location} (${why}), nor read a copy of it in ${tmpdir()}: ${causeOf(err)}`, { cause: err })
+    } finally {
+      await snapshot?.close()
+      await rm(copy, { recursive: true, force: true })
+    }
+    this.init.onReadOnly?.(this.readOnly.message)
+  }
+
+  /** Throws while read-only, unless the database now opens (there is room again). */
+  private async writable(): Promise<void> {
+    if (this.readOnly === undefined) return
+    if (Date.now() < this.reopenAt) throw this.readOnly
+    this.reopenAt = Date.now() + (this.init.reopenMs ?? 5000)
+    try {
+      await this.db.open()
+    } catch {
+      throw this.readOnly
+    }
+    this.readOnly = undefined
+  }
+
+  private openError(err: unknown): ShoalError {
+    const locked = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED'
+    const why = locked ? 'another daemon is using it' : causeOf(err)
+    return new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot open ${this.init.location}: ${why}`, { cause: err })
+  }
+
+  private async loadFrom(db: Db): Promise<void> {
+    const stored = sublevels(db)
+    for await (const [id, state] of stored.records.iterator()) await this.load(id, state, stored)
   }
 
   list(): ContentRecord[] {
@@ -80,6 +144,7 @@ export class DiskChunkStore implements ChunkStore {
     const fresh = newEntry(input)
     const existing = this.entries.get(fresh.record.id)
     if (existing !== undefined) return existing.record
+    await this.writable()
     if (input.role === 'download') await fresh.files.create(true)
     const entry: DiskEntry = { ...fresh, stamps: await this.stampAll(fresh) }
     await this.db.batch()
@@ -94,6 +159,7 @@ export class DiskChunkStore implements ChunkStore {
   async update(id: string, patch: ContentPatch): Promise<void> {
     const entry = this.entries.mustGet(id)
     Object.assign(entry.record, patch)
+    await this.writable()
     await this.records.put(id, this.stateOf(entry))
   }
 
@@ -105,12 +171,14 @@ export class DiskChunkStore implements ChunkStore {
   async write(id: string, chunk: number, data: Uint8Array): Promise<void> {
     const entry = this.entries.mustGet(id)
     if (!(await checkWrite(entry, chunk, data))) return
+    await this.writable()
     const files = await entry.files.write(chunk, data)
     await this.commits.submit({ entry, chunk, files })
   }
 
   async remove(id: string): Promise<void> {
     const entry = this.entries.mustGet(id)
+    await this.writable()
     this.entries.delete(id)
     await this.commits.drained()
     await this.db.batch()
@@ -154,13 +222,13 @@ export class DiskChunkStore implements ChunkStore {
    * Trusts the stored bitfield for files whose size and mtime are as recorded; chunks
    * touching any other file are hashed again and dropped if they no longer match.
    */
-  private async load(id: string, state: StoredState): Promise<void> {
-    const manifestBytes = await this.manifests.get(id)
+  private async load(id: string, state: StoredState, stored: Sublevels): Promise<void> {
+    const manifestBytes = await stored.manifests.get(id)
     if (manifestBytes === undefined || fromHex(id, 32) === undefined) return
     const fresh = newEntry({ manifestBytes, root: state.root, role: state.role, trackers: state.trackers })
-    const stored = await this.haves.get(id)
+    const have = await stored.haves.get(id)
     const chunks = manifestChunkCount(fresh.record.manifest)
-    Object.assign(fresh.record, { paused: state.paused, error: state.error, have: toBitfield(chunks, stored) })
+    Object.assign(fresh.record, { paused: state.paused, error: state.error, have: toBitfield(chunks, have) })
     const entry: DiskEntry = { ...fresh, stamps: state.stamps }
     const changed = await this.changedFiles(entry)
     if (changed.length > 0) {
@@ -168,7 +236,8 @@ export class DiskChunkStore implements ChunkStore {
       const { rechecked, lost } = await this.recheck(entry, changed)
       entry.stamps = await this.stampAll(entry)
       if (lost > 0 && entry.record.role === 'seed') entry.record.error = `${lost} chunks no longer match the shared files`
-      await this.db.batch()
+      // Read-only, the result stays in memory: the next open checks again.
+      if (this.readOnly === undefined) await this.db.batch()
         .put(id, this.stateOf(entry), { sublevel: this.records })
         .put(id, entry.record.have.bytes, { sublevel: this.haves })
         .write()
@@ -218,6 +287,31 @@ export class DiskChunkStore implements ChunkStore {
     const { root, role, trackers, paused, error } = entry.record
     return { root, role, trackers, paused, error, stamps: entry.stamps }
   }
+}
+
+type Sublevels = ReturnType<typeof sublevels>
+
+function sublevels(db: Db) {
+  return {
+    records: db.sublevel<string, StoredState>('content', { valueEncoding: 'json' }),
+    manifests: db.sublevel<string, Uint8Array>('manifest', { valueEncoding: 'view' }),
+    haves: db.sublevel<string, Uint8Array>('have', { valueEncoding: 'view' }),
+  }
+}
+
+/** The innermost message of an error and its causes: LevelDB wraps the real one. */
+function causeOf(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown }
+  while (e.cause instanceof Error) e = e.cause
+  return e.message ?? String(err)
+}
+
+function isNoSpace(err: unknown): boolean {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined; e !== undefined; e = e.cause as typeof e) {
+    if (e.code === 'ENOSPC' || /no space left/i.test(e.message ?? '')) return true
+    if (!(e.cause instanceof Error)) return false
+  }
+  return false
 }
 
 function chunkLength(entry: ContentEntry, chunk: number): number {

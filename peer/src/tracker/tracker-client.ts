@@ -16,6 +16,8 @@ export interface TrackerClientInit {
   /** Our peer-wire port, announced to the tracker. */
   port: number
   token?: string
+  /** CA certificates a wss:// tracker's certificate is checked against; Node's default when absent. */
+  ca?: string[]
   /** Everything we hold for this tracker, sent in full on every (re)register. */
   contents: () => HeldContent[]
   /** Canonical manifests to publish after every register (a restarted tracker may have lost them). */
@@ -37,7 +39,7 @@ export type TrackerState = 'connecting' | 'registered' | 'waiting' | 'stopped' |
 export interface TrackerClientEvents {
   registered: [{ address: string; ttl: number }]
   down: [string]
-  /** The tracker refused us for good (bad token, peer id taken); no more reconnects. */
+  /** The tracker refused us for good (bad token); no more reconnects. */
   stopped: [string]
 }
 
@@ -51,12 +53,14 @@ interface Pending {
 }
 
 /** Close codes after which reconnecting cannot help. */
-const FINAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED, CloseCode.PEER_ID_TAKEN])
+const FINAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED])
 
 /**
  * One tracker connection that keeps itself alive: registers our full state on every
  * connect, heartbeats, forwards `have`s, and after any drop reconnects with jittered
- * exponential backoff — except when the tracker refused us for good (4002, 4006).
+ * exponential backoff — except when the tracker refused us for good (4002). When another
+ * key holds our peer id (4006) it keeps trying, but slowly: the holder may be a squatter
+ * that leaves, or our own previous connection whose reservation runs out.
  */
 export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   state: TrackerState = 'waiting'
@@ -110,7 +114,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
       }
       const onUp = (): void => done()
       const onDown = (): void => done(this.unreachable())
-      const timer = setTimeout(() => done(this.unreachable('no answer in time')), timeoutMs)
+      const timer = setTimeout(() => done(new ShoalError(ErrorCode.TIMEOUT, `cannot reach tracker ${this.url}: no answer in time`)), timeoutMs)
       this.on('registered', onUp)
       this.on('down', onDown)
       this.on('stopped', onDown)
@@ -124,7 +128,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new ShoalError(ErrorCode.INTERNAL, `${this.url} did not answer ${msg.type} in time`))
+        reject(new ShoalError(ErrorCode.TIMEOUT, `${this.url} did not answer ${msg.type} in time`))
       }, this.init.requestTimeoutMs)
       this.pending.set(id, { resolve, reject, timer })
       this.send({ ...msg, id } as TrackerRequest)
@@ -158,7 +162,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     this.retryTimer = undefined
     this.state = 'connecting'
     const ws = new WebSocket(this.url, {
-      perMessageDeflate: false, maxPayload: MAX_TRACKER_FRAME, handshakeTimeout: this.init.requestTimeoutMs,
+      perMessageDeflate: false, maxPayload: MAX_TRACKER_FRAME, handshakeTimeout: this.init.requestTimeoutMs, ca: this.init.ca,
     })
     this.ws = ws
     ws.binaryType = 'nodebuffer'
@@ -239,10 +243,20 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
       return
     }
     this.state = 'waiting'
-    const delay = this.backoff.next()
-    this.init.log.info({ tracker: this.url, code, reason: this.lastError, retryMs: delay, wasRegistered }, 'tracker connection lost')
+    const delay = code === CloseCode.PEER_ID_TAKEN ? this.slowRetryMs() : this.backoff.next()
+    if (code === CloseCode.PEER_ID_TAKEN) {
+      this.init.log.warn({ tracker: this.url, code, reason: this.lastError, retryMs: delay }, 'another key holds this peer id on the tracker; retrying slowly')
+    } else {
+      this.init.log.info({ tracker: this.url, code, reason: this.lastError, retryMs: delay, wasRegistered }, 'tracker connection lost')
+    }
     this.retryTimer = setTimeout(() => this.connect(), delay)
     this.emit('down', this.lastError)
+  }
+
+  /** Between half the longest backoff and the longest, jittered like the backoff itself. */
+  private slowRetryMs(): number {
+    const longest = this.init.backoff.maxMs
+    return Math.floor(longest / 2 + Math.min(longest, this.backoff.next()) / 2)
   }
 
   private teardown(why: string): void {
@@ -279,6 +293,6 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   }
 
   private unreachable(detail?: string): ShoalError {
-    return new ShoalError(ErrorCode.NOT_FOUND, `cannot reach tracker ${this.url}: ${detail ?? this.lastError ?? 'not connected'}`)
+    return new ShoalError(ErrorCode.UNREACHABLE, `cannot reach tracker ${this.url}: ${detail ?? this.lastError ?? 'not connected'}`)
   }
 }

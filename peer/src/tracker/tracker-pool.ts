@@ -7,7 +7,7 @@ import type { TrackerClientInit, TrackerState } from './tracker-client.js'
 
 /** What every tracker client shares, plus the store whose contents they announce. */
 export interface TrackerPoolInit extends Pick<TrackerClientInit,
-  'peerId' | 'key' | 'port' | 'token' | 'load' | 'backoff' | 'requestTimeoutMs' | 'heartbeatMs' | 'haveDelayMs' | 'log'> {
+  'peerId' | 'key' | 'port' | 'token' | 'ca' | 'load' | 'backoff' | 'requestTimeoutMs' | 'heartbeatMs' | 'haveDelayMs' | 'log'> {
   store: ChunkStore
 }
 
@@ -32,9 +32,9 @@ export class TrackerPool extends EventEmitter<{ registered: [string] }> {
   ensure(url: string): TrackerClient {
     let client = this.clients.get(url)
     if (client !== undefined) return client
-    const { peerId, key, port, token, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log } = this.init
+    const { peerId, key, port, token, ca, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log } = this.init
     client = new TrackerClient({
-      url, peerId, key, port, token, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log,
+      url, peerId, key, port, token, ca, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log,
       contents: () => this.announced(url).map(held),
       manifests: () => this.announced(url).map((r) => r.manifestBytes),
     })

@@ -63,19 +63,19 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     this.socket.uncork()
   }
 
-  /** Resolves when the socket's queue is below the high-water mark (or it closed). */
-  async drained(): Promise<void> {
+  /**
+   * Resolves true when the socket's queue is below the high-water mark (or it closed), false
+   * once the other side has taken no bytes for `stallMs`: it stopped reading.
+   */
+  async drained(stallMs: number): Promise<boolean> {
+    let queued = this.socket.writableLength
     while (!this.closed && this.socket.writableLength > HIGH_WATER) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.socket.off('drain', done)
-          this.socket.off('close', done)
-          resolve()
-        }
-        this.socket.on('drain', done)
-        this.socket.on('close', done)
-      })
+      if (!(await this.drainOrTimeout(stallMs))) {
+        if (this.socket.writableLength >= queued) return false
+        queued = this.socket.writableLength
+      }
     }
+    return true
   }
 
   close(err?: Error): void {
@@ -88,6 +88,22 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   destroy(err?: Error): void {
     if (err !== undefined) this.closeError ??= err
     this.socket.destroy()
+  }
+
+  /** True on 'drain' or 'close', false when `ms` passed first. */
+  private drainOrTimeout(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const done = (drained: boolean): void => {
+        clearTimeout(timer)
+        this.socket.off('drain', onDrain)
+        this.socket.off('close', onDrain)
+        resolve(drained)
+      }
+      const onDrain = (): void => done(true)
+      const timer = setTimeout(done, ms, false)
+      this.socket.on('drain', onDrain)
+      this.socket.on('close', onDrain)
+    })
   }
 
   private onData(data: Buffer): void {

@@ -16,19 +16,23 @@ export interface UploadPolicy {
   maxQueued: number
   /** What a `busy` reply tells the requester to wait. */
   busyRetryMs: number
+  /** A reader that takes no bytes this long gives its upload slot to others. */
+  yieldMs: number
+  /** A reader that takes no bytes this long is disconnected. */
+  stallMs: number
 }
 
 export interface UploadSessionInit {
   socket: FramedSocket
   peerId: Uint8Array
   store: ChunkStore
-  slots: UploadSlots
+  slots: UploadSlots<UploadSession>
   spread: SpreadPolicy
   bucket: TokenBucket
   policy: UploadPolicy
   log: Logger
-  /** The other side named a content we serve. */
-  onOpen: (session: UploadSession) => void
+  /** The other side named a content we serve; false when there is no room for another connection. */
+  onOpen: (session: UploadSession) => boolean
   onUploaded: (content: string, bytes: number) => void
 }
 
@@ -45,6 +49,9 @@ export class UploadSession {
   private readonly queue: RequestMessage[] = []
   private pumping = false
   private invalid = 0
+  private activeAt = Date.now()
+  /** Waiting, without a slot, for a reader that stopped reading. */
+  private parked = false
   private readonly closed = new AbortController()
 
   constructor(private readonly init: UploadSessionInit) {
@@ -67,7 +74,13 @@ export class UploadSession {
     this.init.socket.close()
   }
 
+  /** How long nothing has been asked of this connection (0 while it is being served). */
+  idleFor(now: number): number {
+    return this.pumping || this.queue.length > 0 ? 0 : now - this.activeAt
+  }
+
   private onMessage(msg: PeerMessage): void {
+    this.activeAt = Date.now()
     if (msg.type === 'get-manifest') return this.onGetManifest(msg)
     if (this.record === undefined) {
       if (msg.type === 'handshake') this.onHandshake(msg)
@@ -97,12 +110,12 @@ export class UploadSession {
     const record = this.init.store.get(id)
     if (bytesEqual(msg.peerId, this.init.peerId)) return this.fail(ErrorCode.BAD_MESSAGE, 'connected to itself')
     if (record === undefined || record.paused) return this.fail(ErrorCode.NOT_FOUND, `content ${id} is not served here`)
-    this.record = record
     this.content = id
     this.remotePeerId = toHex(msg.peerId)
+    if (!this.init.onOpen(this)) return this.fail(ErrorCode.BUSY, 'every connection is busy; try again later')
+    this.record = record
     this.init.socket.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: this.init.peerId, content: fromHex(id, 32)! })
     this.init.socket.send({ type: 'bitfield', bitfield: record.have.bytes })
-    this.init.onOpen(this)
   }
 
   /** Any content held here, handshake or not: a downloader may know nothing but the id. */
@@ -122,7 +135,7 @@ export class UploadSession {
       return
     }
     const { slots, spread, socket } = this.init
-    if (!slots.tryAcquire(this)) {
+    if (this.parked || !slots.tryAcquire(this)) {
       socket.send({ type: 'busy', id: msg.id, retryAfterMs: this.init.policy.busyRetryMs })
       return
     }
@@ -175,10 +188,41 @@ export class UploadSession {
       } catch (err) {
         socket.send({ type: 'reject', id: req.id, code: errorCodeOf(err), message: 'chunk could not be read' })
       }
-      await socket.drained()
+      if (!(await this.drain())) break
     }
     this.init.slots.release(this)
     this.pumping = false
+    this.activeAt = Date.now()
+  }
+
+  /**
+   * Waits for the socket to take what was sent. A reader that takes nothing for `yieldMs`
+   * parks and gives up its slot (it gets it back once it reads again, or `busy` for the
+   * rest of its queue); one that takes nothing for `stallMs` is disconnected.
+   */
+  private async drain(): Promise<boolean> {
+    const { socket, slots, policy } = this.init
+    if (await socket.drained(policy.yieldMs)) return true
+    this.parked = true
+    slots.park(this)?.stalled('too many stalled readers')
+    const resumed = await socket.drained(policy.stallMs - policy.yieldMs)
+    this.parked = false
+    if (!resumed) {
+      this.stalled(`took no bytes for ${policy.stallMs} ms`)
+      return false
+    }
+    if (socket.isClosed || slots.tryAcquire(this)) return true
+    for (const req of this.queue) socket.send({ type: 'busy', id: req.id, retryAfterMs: policy.busyRetryMs })
+    this.dequeue(this.queue.length)
+    this.queue.length = 0
+    return false
+  }
+
+  /** Drops a connection whose reader stopped reading. */
+  private stalled(why: string): void {
+    if (this.init.socket.isClosed) return
+    this.init.log.warn({ peer: this.remotePeerId, address: this.init.socket.remoteAddress, content: this.content }, `peer stopped reading (${why}); connection closed`)
+    this.init.socket.destroy()
   }
 
   private dequeue(n: number): void {

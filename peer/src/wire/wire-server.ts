@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import type { Server } from 'node:net'
+import type { Server, Socket } from 'node:net'
 import { ErrorCode, ShoalError } from '@shoal/protocol'
 import type { Logger } from 'pino'
 import type { ChunkStore } from '../store/chunk-store.js'
@@ -21,25 +21,42 @@ export interface WireServerInit {
   policy: UploadPolicy
   /** A connection must complete its handshake this soon. */
   handshakeTimeoutMs: number
+  /**
+   * Connections past their handshake at once; a new one beyond this replaces the longest idle,
+   * or is refused if none is idle. Twice as many may be waiting for their handshake (the oldest
+   * goes first).
+   */
+  maxConnections: number
+  /** A connection asked nothing of for this long is closed. */
+  idleTimeoutMs: number
   /** While saturated, a peer asking for an over-served chunk is refused for up to this long. */
   spreadPatienceMs: number
   log: Logger
   onUploaded: (content: string, bytes: number) => void
 }
 
-/** Accepts peer-wire connections and serves chunks from the store. */
+/**
+ * Accepts peer-wire connections and serves chunks from the store. Open connections are
+ * capped and idle ones closed, so connections that handshake and go quiet cannot use up
+ * the daemon's file descriptors.
+ */
 export class WireServer {
   private readonly server: Server
-  private readonly slots: UploadSlots
+  private readonly slots: UploadSlots<UploadSession>
   private readonly spread: SpreadPolicy
   /** Open sessions by content id, to announce new chunks to. */
   private readonly sessions = new Map<string, Set<UploadSession>>()
-  private readonly sockets = new Set<FramedSocket>()
+  /** Every open connection, with its session. */
+  private readonly open = new Map<FramedSocket, UploadSession>()
+  /** Connections still waiting for their handshake, oldest first. */
+  private readonly pending = new Set<FramedSocket>()
+  private readonly sweeper: NodeJS.Timeout
 
   constructor(private readonly init: WireServerInit) {
     this.slots = new UploadSlots(init.maxUploads)
     this.spread = new SpreadPolicy(init.spreadPatienceMs)
-    this.server = createServer((socket) => this.accept(new FramedSocket(socket)))
+    this.server = createServer((socket) => this.admit(socket))
+    this.sweeper = setInterval(() => this.closeIdle(), Math.max(10, init.idleTimeoutMs / 4)).unref()
   }
 
   /** Listens and returns the bound port. */
@@ -78,27 +95,82 @@ export class WireServer {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper)
     const closed = new Promise((resolve) => this.server.close(resolve))
-    for (const s of this.sockets) s.destroy()
+    for (const s of this.open.keys()) s.destroy()
     await closed
   }
 
+  /** Takes a new connection, making room by closing the oldest that has not handshaken yet. */
+  private admit(socket: Socket): void {
+    if (this.pending.size >= 2 * this.init.maxConnections) {
+      const oldest = this.pending.values().next().value as FramedSocket
+      this.init.log.debug({ address: oldest.remoteAddress }, 'connection without handshake closed to make room')
+      this.disconnect(oldest)
+    }
+    this.accept(new FramedSocket(socket))
+  }
+
+  /** Lets a handshaken connection in if there is room, making room by closing the longest idle one. */
+  private admitSession(socket: FramedSocket, session: UploadSession): boolean {
+    this.pending.delete(socket)
+    if (this.open.size - this.pending.size <= this.init.maxConnections || this.evictIdlest(session)) return true
+    this.init.log.debug({ address: socket.remoteAddress, open: this.open.size }, 'connection refused: every connection is busy')
+    // Told why and closing: no longer counted.
+    this.open.delete(socket)
+    return false
+  }
+
+  private evictIdlest(except: UploadSession): boolean {
+    const now = Date.now()
+    let idlest: [FramedSocket, number] | undefined
+    for (const [socket, session] of this.open) {
+      if (session === except || this.pending.has(socket)) continue
+      const idle = session.idleFor(now)
+      if (idle > 0 && (idlest === undefined || idle > idlest[1])) idlest = [socket, idle]
+    }
+    if (idlest === undefined) return false
+    this.init.log.debug({ address: idlest[0].remoteAddress, idleMs: idlest[1] }, 'idle connection closed to make room')
+    this.disconnect(idlest[0])
+    return true
+  }
+
+  private closeIdle(): void {
+    const now = Date.now()
+    for (const [socket, session] of this.open) {
+      if (session.idleFor(now) < this.init.idleTimeoutMs) continue
+      this.init.log.debug({ address: socket.remoteAddress, peer: session.remotePeerId }, 'idle connection closed')
+      this.disconnect(socket)
+    }
+  }
+
+  /** Closes at once, and stops counting it at once (its 'close' comes later). */
+  private disconnect(socket: FramedSocket): void {
+    this.open.delete(socket)
+    this.pending.delete(socket)
+    socket.destroy()
+  }
+
   private accept(socket: FramedSocket): void {
-    this.sockets.add(socket)
     const timer = setTimeout(() => socket.destroy(), this.init.handshakeTimeoutMs)
     const session = new UploadSession({
       socket, peerId: this.init.peerId, store: this.init.store, slots: this.slots, spread: this.spread, bucket: this.init.bucket,
       policy: this.init.policy, log: this.init.log, onUploaded: this.init.onUploaded,
       onOpen: (s) => {
         clearTimeout(timer)
+        if (!this.admitSession(socket, s)) return false
         let set = this.sessions.get(s.content!)
         if (set === undefined) this.sessions.set(s.content!, (set = new Set()))
         set.add(s)
+        return true
       },
     })
+    this.open.set(socket, session)
+    this.pending.add(socket)
     socket.on('close', () => {
       clearTimeout(timer)
-      this.sockets.delete(socket)
+      this.open.delete(socket)
+      this.pending.delete(socket)
       if (session.content === undefined) return
       const set = this.sessions.get(session.content)
       set?.delete(session)

@@ -16,6 +16,7 @@ export interface CliSettings {
   registerTimeout: number
   maxContentsPerPeer: number
   maxIndexedChunks: number
+  maxChunksPerPeer: number
   messageRate: number
   messageBurst: number
   dataDir: string
@@ -49,6 +50,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'registerTimeout', type: seconds(0.01, 3600), help: 'close connections that have not registered by then (decimals allowed)', group: PEERS, default: DEFAULTS.registerTimeoutMs / 1000 },
   { key: 'maxContentsPerPeer', type: integer(1, MAX_REGISTER_CONTENTS), help: 'contents one peer may be in', group: LIMITS, default: DEFAULTS.limits.maxContentsPerPeer },
   { key: 'maxIndexedChunks', type: integer(1, 2 ** 32), help: 'chunks over all contents the index takes (bounds its memory)', group: LIMITS, default: DEFAULTS.limits.maxIndexedChunks },
+  { key: 'maxChunksPerPeer', type: integer(1, 2 ** 32), help: 'chunks over the contents one peer is in (its share of the index)', group: LIMITS, default: DEFAULTS.limits.maxChunksPerPeer },
   { key: 'messageRate', type: integer(1, 1_000_000, '<per-second>'), help: 'messages a connection may send per second, on average', group: LIMITS, default: DEFAULTS.limits.messageRate },
   { key: 'messageBurst', type: integer(1, 10_000_000), help: 'messages a connection may send at once beyond the rate', group: LIMITS, default: DEFAULTS.limits.messageBurst },
   { key: 'dataDir', type: path('<path>'), help: 'where manifests and counters persist', group: RUN, default: DEFAULTS.dataDir },

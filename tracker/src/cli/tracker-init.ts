@@ -17,6 +17,7 @@ export async function trackerInitOf(settings: CliSettings, logger: Logger): Prom
     limits: {
       maxContentsPerPeer: settings.maxContentsPerPeer,
       maxIndexedChunks: settings.maxIndexedChunks,
+      maxChunksPerPeer: settings.maxChunksPerPeer,
       messageRate: settings.messageRate,
       messageBurst: settings.messageBurst,
     },

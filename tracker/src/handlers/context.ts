@@ -2,6 +2,8 @@ import type { TrackerReply, TrackerRequest } from '@shoal/protocol'
 import type { ChunkIndex } from '../chunk-index.js'
 import type { TrackerConfig } from '../config.js'
 import type { Totals } from '../counters.js'
+import type { InFlight } from '../in-flight.js'
+import type { ManifestChecker } from '../manifest-checker.js'
 import type { PeerSessions } from '../peer-sessions.js'
 import type { Session } from '../session.js'
 import type { TrackerStore } from '../store.js'
@@ -13,9 +15,12 @@ export interface HandlerContext {
   sessions: PeerSessions
   config: TrackerConfig
   totals: Totals
+  checker: ManifestChecker
+  /** Publishes being checked and stored, by content. */
+  publishing: InFlight<string>
 }
 
-/** A reply, or one already encoded. */
+/** A reply, or one already encoded as a whole WebSocket frame (see ws-frame). */
 export type Reply = TrackerReply | Uint8Array
 
 /**

@@ -1,23 +1,35 @@
-import { ErrorCode, ShoalError, contentIdOf, decodeManifest, manifestChunkCount, toHex } from '@shoal/protocol'
+import { ErrorCode, ShoalError, contentIdOf, toHex } from '@shoal/protocol'
 import type { GetManifestMessage, PublishMessage } from '@shoal/protocol'
-import type { Handler } from './context.js'
+import type { Session } from '../session.js'
+import type { Handler, HandlerContext } from './context.js'
 
 /**
  * Verifies the manifest (structure, limits, canonical form) and stores it under the hash
- * of its bytes, which is its content id by definition. A live swarm that disagrees with
- * the verified chunk count was registered wrongly; it is removed so the real one can form.
+ * of its bytes, which is its content id by definition. The id is a cheap hash, so a
+ * manifest already stored is acknowledged at once, and one being stored (for any
+ * connection) is acknowledged when that is done, without keeping its bytes. A new one is
+ * checked off the event loop, one at a time per connection, which reads no further frames
+ * meanwhile.
  */
-export const publish: Handler<PublishMessage> = async ({ index, store, totals }, _session, msg) => {
-  // The id is a hash of the bytes, so a manifest already stored needs no second (costly) decode.
+export const publish: Handler<PublishMessage> = async (ctx, session, msg) => {
+  const id = msg.id
   const content = toHex(contentIdOf(msg.manifest))
-  if (store.chunkCountOf(content) === undefined) {
-    const chunkCount = manifestChunkCount(decodeManifest(msg.manifest))
-    const swarmCount = index.chunkCountOf(content)
-    if (swarmCount !== undefined && swarmCount !== chunkCount) index.removeContent(content)
-    await store.putManifest(content, Uint8Array.from(msg.manifest), chunkCount)
-    totals.manifestsPublished++
-  }
-  return { type: 'ok', id: msg.id }
+  if (ctx.store.chunkCountOf(content) === undefined) await storeOnce(ctx, session, content, msg.manifest)
+  return { type: 'ok', id }
+}
+
+/** Joins the publish of `content` in progress, if any; only a new one holds on to its bytes. */
+function storeOnce(ctx: HandlerContext, session: Session, content: string, manifest: Uint8Array): Promise<void> {
+  return ctx.publishing.run(content, () => session.oneAtATime(() => verifyAndStore(ctx, content, Uint8Array.from(manifest))))
+}
+
+/** A live swarm that disagrees with the verified chunk count was registered wrongly; it is removed so the real one can form. */
+async function verifyAndStore({ checker, index, store, totals }: HandlerContext, content: string, copy: Uint8Array): Promise<void> {
+  const { bytes, chunkCount } = await checker.check(copy)
+  const swarmCount = index.chunkCountOf(content)
+  if (swarmCount !== undefined && swarmCount !== chunkCount) index.removeContent(content)
+  await store.putManifest(content, bytes, chunkCount)
+  totals.manifestsPublished++
 }
 
 export const getManifest: Handler<GetManifestMessage> = async ({ store }, _session, msg) => {

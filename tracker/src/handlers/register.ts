@@ -8,7 +8,8 @@ import type { Handler } from './context.js'
 /**
  * Register, or resync on a registered connection: checks the token and peer-id ownership,
  * then replaces the peer's whole entry in one index call, so no reader ever sees it half
- * registered. A connection holding the same id with the same key is replaced (4001).
+ * registered. A connection holding the same id with the same key is replaced (4001); an id
+ * whose holder left within the grace period is still its key's alone.
  */
 export const register: Handler<RegisterMessage> = (ctx, session, msg) => {
   const { config, index, sessions, totals } = ctx
@@ -21,9 +22,10 @@ export const register: Handler<RegisterMessage> = (ctx, session, msg) => {
     throw new ShoalError(ErrorCode.BAD_MESSAGE, 'a connection keeps the peer id it registered with')
   }
   const holder = sessions.holderOf(key)
-  if (holder !== undefined && holder !== session && !bytesEqual(holder.secret as Uint8Array, msg.key)) {
+  const owner = holder === undefined ? sessions.reservedKeyOf(key, performance.now()) : holder.secret
+  if (holder !== session && owner !== undefined && !bytesEqual(owner, msg.key)) {
     totals.authFailures++
-    throw new ClosingError(ErrorCode.AUTH, 'another connection holds this peer id with a different key', CloseCode.PEER_ID_TAKEN)
+    throw new ClosingError(ErrorCode.AUTH, 'this peer id is held, or was until moments ago, by a connection with a different key', CloseCode.PEER_ID_TAKEN)
   }
   const peer: IndexPeer = { key, peerId: Uint8Array.from(msg.peerId), host: session.address, port: msg.port }
   index.register(peer, msg.contents.map((c) => ({ content: toHex(c.content), chunkCount: c.chunkCount, bitfield: c.bitfield })))

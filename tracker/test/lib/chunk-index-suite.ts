@@ -67,6 +67,16 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     t.end()
   })
 
+  t.test('each peer has its own share of the chunk budget', (t) => {
+    const index = create({ maxChunksPerPeer: 10 })
+    const claim = (peer: typeof P1, counts: number[]) => index.register(peer, counts.map((n, i) => ({ content: testContent(40 + i + 10 * Number(peer === P2)), chunkCount: n, bitfield: bits(n, []) })))
+    t.throws(() => claim(P1, [6, 5]), { code: ErrorCode.LIMIT_EXCEEDED }, 'over its share')
+    t.doesNotThrow(() => claim(P1, [6, 4]), 'its whole share')
+    t.doesNotThrow(() => claim(P2, [10]), 'another peer has a share of its own')
+    t.same(index.stats(), { peersOnline: 2, contents: 3, chunkReplicas: 0 })
+    t.end()
+  })
+
   t.test('have and lost flip bits and keep counts', (t) => {
     const index = create({ replicationTarget: 2 })
     index.register(P1, [{ content: A, chunkCount: 4, bitfield: bits(4, []) }])

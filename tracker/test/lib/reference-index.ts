@@ -11,6 +11,7 @@ export interface RefLimits {
   knownChunkCount: (content: ContentKey) => number | undefined
   maxContentsPerPeer: number
   maxIndexedChunks: number
+  maxChunksPerPeer: number
   replicationTarget: number
   banThreshold: number
 }
@@ -39,6 +40,7 @@ export class ReferenceIndex {
       if (toBools(h.chunkCount, h.bitfield).length !== h.chunkCount) throw bad()
     }
     if (holdings.length > this.limits.maxContentsPerPeer) throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'contents')
+    if (holdings.reduce((sum, h) => sum + h.chunkCount, 0) > this.limits.maxChunksPerPeer) throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'chunks of one peer')
     const after = new Map(this.peers)
     after.set(peer.key, { peer, load: this.peers.get(peer.key)?.load ?? 0, contents: new Map(holdings.map((h) => [h.content, toBools(h.chunkCount, h.bitfield)])) })
     if (indexedChunks(after) > this.limits.maxIndexedChunks) throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'chunks')

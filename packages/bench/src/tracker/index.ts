@@ -12,13 +12,15 @@ function inFlightFor(connections: number): number {
  * (WebSocket only) each run in their own process under the same load generator, itself
  * another process: Shoal peers send `have` + `find` pairs, WebTorrent peers announces.
  * At 1,000 connections a second Shoal run sends 8 `have`s per `find`, closer to real peers
- * (haves go out every 50 ms, finds every few seconds). `--quick`: a short smoke run.
+ * (haves go out every 50 ms, finds every few seconds). `--quick`: a short smoke run;
+ * `--connections=1000[,…]`: only those connection counts.
  */
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
   const plan: Plan = { warmupMs: quick ? 500 : 2000, measureMs: quick ? 1500 : 5000, contents: 100, chunks: 4096, sourceAddresses: 8 }
   const workloads: Workload[] = []
-  for (const connections of quick ? [100, 1000] : [100, 1000, 10_000]) {
+  const only = args.find((a) => a.startsWith('--connections='))?.slice('--connections='.length).split(',').map(Number)
+  for (const connections of only ?? (quick ? [100, 1000] : [100, 1000, 10_000])) {
     const inFlight = inFlightFor(connections)
     workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 1 })
     workloads.push({ implementation: 'bittorrent-tracker', connections, inFlight, havesPerFind: 0 })
@@ -28,7 +30,8 @@ export async function run(args: string[]): Promise<void> {
   console.log(`${plan.contents} contents × ${plan.chunks} chunks, one per peer, random bitfields; warmup ${plan.warmupMs} ms, measured ${plan.measureMs} ms`)
   console.log('shoal: have (1 chunk) + find (every missing chunk, max 0 = 20), msgs = frames the tracker counted, replies = sources;')
   console.log('bittorrent-tracker: announce (no offers), msgs = replies = announce responses. Latency: request to reply. CPU: % of one core.')
-  console.log('/stats: GET from this driver, idle (all peers registered, no load) and loaded; body µs: building the body inside the tracker.\n')
+  console.log('/stats: GET from this driver, idle (all peers registered, no load; 300 in a row) and loaded; /healthz: the same GETs of a route that does nothing;')
+  console.log('body µs: building the body inside the tracker.\n')
   console.log(HEADER)
   const rows: Measurement[] = []
   for (const workload of workloads) {
@@ -43,7 +46,7 @@ export async function run(args: string[]): Promise<void> {
 const HEADER = [
   'tracker'.padEnd(22), 'conns'.padStart(6), 'in-fl'.padStart(5), 'msgs/s'.padStart(8), 'replies/s'.padStart(9), 'reply B'.padStart(7),
   'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'trk CPU'.padStart(7), 'µs/msg'.padStart(6), 'gen CPU'.padStart(7),
-  'RSS MB'.padStart(6), 'peak MB'.padStart(7), 'KB/peer'.padStart(7), '/stats ms idle p50/p99'.padStart(22), 'loaded p50'.padStart(10), 'body µs'.padStart(7),
+  'RSS MB'.padStart(6), 'peak MB'.padStart(7), 'KB/peer'.padStart(7), '/stats ms idle p50/p99'.padStart(22), '/healthz p99'.padStart(12), 'loaded p50'.padStart(10), 'body µs'.padStart(7),
 ].join(' ')
 
 function label(r: Workload): string {
@@ -58,7 +61,8 @@ function formatRow(r: Measurement): string {
     fmt(r.p50Ms, 1).padStart(8), fmt(r.p99Ms, 1).padStart(8), `${fmt(r.trackerCpuPercent, 0)}%`.padStart(7),
     fmt((r.trackerCpuPercent * 1e4) / r.messagesPerSecond, 1).padStart(6), `${fmt(r.generatorCpuPercent, 0)}%`.padStart(7),
     fmt(r.rssIdle / 2 ** 20, 0).padStart(6), fmt(r.peakRss / 2 ** 20, 0).padStart(7), fmt(r.rssPerPeer / 1024, 1).padStart(7),
-    `${fmt(r.statsIdle.percentile(0.5), 2)} / ${fmt(r.statsIdle.percentile(0.99), 2)}`.padStart(22), fmt(r.statsLoaded.percentile(0.5), 1).padStart(10),
+    `${fmt(r.statsIdle.percentile(0.5), 2)} / ${fmt(r.statsIdle.percentile(0.99), 2)}`.padStart(22),
+    (r.healthIdle === null ? '–' : fmt(r.healthIdle.percentile(0.99), 2)).padStart(12), fmt(r.statsLoaded.percentile(0.5), 1).padStart(10),
     (r.statsComputeMicros === null ? '–' : fmt(r.statsComputeMicros, 0)).padStart(7),
   ].join(' ') + (r.errors > 0 ? `  (${r.errors} error replies)` : '')
 }
@@ -84,7 +88,7 @@ function summarize(rows: Measurement[], quick: boolean): void {
   if (shoal10k) {
     verdict(shoal10k.peakRss < 300 * 2 ** 20, `10,000 peers under 300 MB RSS: ${fmt(shoal10k.rssIdle / 2 ** 20, 0)} MB registered and idle, peak ${fmt(shoal10k.peakRss / 2 ** 20, 0)} MB under load`)
     verdict(shoal10k.statsIdle.percentile(0.99) < 5, `/stats under 5 ms at 10,000 peers: p50 ${fmt(shoal10k.statsIdle.percentile(0.5), 2)} ms, p99 ${fmt(shoal10k.statsIdle.percentile(0.99), 2)} ms over HTTP when idle ` +
-      `(body built in ${fmt(shoal10k.statsComputeMicros ?? 0, 0)} µs); p50 ${fmt(shoal10k.statsLoaded.percentile(0.5), 0)} ms behind a saturated event loop`)
+      `(body built in ${fmt(shoal10k.statsComputeMicros ?? 0, 0)} µs; /healthz, which does nothing, p99 ${fmt(shoal10k.healthIdle?.percentile(0.99) ?? 0, 2)} ms); p50 ${fmt(shoal10k.statsLoaded.percentile(0.5), 0)} ms behind a saturated event loop`)
   } else if (quick) {
     console.log('(--quick skips the 10,000-connection level)')
   }

@@ -45,15 +45,20 @@ export interface Measurement extends Workload {
   /** /stats latency with every peer registered: idle, and under load. */
   statsIdle: LatencyHistogram
   statsLoaded: LatencyHistogram
+  /** GET /healthz (which does no work) timed like /stats when idle: the floor the machine sets (Shoal only). */
+  healthIdle: LatencyHistogram | null
   /** Building and serializing the /stats body inside the tracker, µs (Shoal only). */
   statsComputeMicros: number | null
 }
+
+/** Sequential GETs timed when idle; enough that p99 is not just the slowest one. */
+const IDLE_GETS = 300
 
 const HOST = new URL('./tracker-host.js', import.meta.url)
 const GENERATOR = new URL('./load-generator.js', import.meta.url)
 
 function start(module: URL, args: string[]): ChildProcess {
-  return fork(module, args, { execArgv: process.env.PROF && module === HOST ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return fork(module, args, { execArgv: process.env.PROF && module === HOST ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
 }
 
 function cpuMicros(usage: { user: number; system: number }): number {
@@ -86,7 +91,9 @@ export async function measure(workload: Workload, plan: Plan): Promise<Measureme
     const { micros: statsComputeMicros } = await ask<{ micros: number | null }>(host, { cmd: 'stats-cost' })
     const statsIdle = new LatencyHistogram()
     await timeStats(statsUrl, 5, 0, new LatencyHistogram())
-    await timeStats(statsUrl, 50, 0, statsIdle)
+    await timeStats(statsUrl, IDLE_GETS, 0, statsIdle)
+    const healthIdle = implementation === 'shoal' ? new LatencyHistogram() : null
+    if (healthIdle !== null) await timeStats(url.replace('ws:', 'http:') + '/healthz', IDLE_GETS, 0, healthIdle)
 
     await ask(generator, { cmd: 'run' })
     await sleep(plan.warmupMs)
@@ -122,6 +129,7 @@ export async function measure(workload: Workload, plan: Plan): Promise<Measureme
       rssPerPeer: (idle.rss - base.rss) / connections,
       statsIdle,
       statsLoaded,
+      healthIdle,
       statsComputeMicros,
     }
   } finally {

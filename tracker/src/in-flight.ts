@@ -1,0 +1,13 @@
+/** Work keyed by what it is about: starting work for a key whose work is running joins that instead. */
+export class InFlight<K> {
+  private readonly running = new Map<K, Promise<void>>()
+
+  run(key: K, work: () => Promise<void>): Promise<void> {
+    let running = this.running.get(key)
+    if (running === undefined) {
+      running = work().finally(() => this.running.delete(key))
+      this.running.set(key, running)
+    }
+    return running
+  }
+}
