@@ -53,6 +53,11 @@ for (const [kind, make] of Object.entries(stores)) {
         const { offset, length } = chunkRange(built.manifest, c)
         t.same(await store.read(rec.id, c), data.subarray(offset, offset + length))
       }
+      const into = Buffer.alloc(CHUNK + 7)
+      const read = await store.read(rec.id, 2, into)
+      t.same(read, data.subarray(2 * CHUNK, 3 * CHUNK), 'read into a given buffer')
+      t.equal(read.buffer, into.buffer, 'in that buffer, not a new one')
+      t.same(await store.read(rec.id, 3, Buffer.alloc(10)), data.subarray(3 * CHUNK, 4 * CHUNK), 'a buffer too short is not used')
       t.equal(store.get(rec.id), rec)
       t.ok(store.list().includes(rec))
       t.equal(await store.add({ manifestBytes: built.bytes, root: path, role: 'seed', trackers: [] }), rec, 'adding twice keeps the first')

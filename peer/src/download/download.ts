@@ -338,10 +338,16 @@ export class Download {
         // Under a download limit, each request first waits for its bytes' worth of tokens.
         if (bucket.limit > 0 && !(await bucket.take(record.manifest.chunkSize, this.halt.signal).then(() => true, () => false))) return
         const picked = this.scheduler.plan(Date.now(), bucket.limit > 0 ? 1 : budget)
-        for (const r of picked) this.send(r)
+        this.sendAll(picked)
         if (picked.length === 0 || bucket.limit === 0) break
       }
     } while (this.pumpAgain && !this.stopped)
+  }
+
+  /** Each connection's requests go out in one write. */
+  private sendAll(picked: ChunkRequest[]): void {
+    const peers = new Set(picked.map((r) => r.peer))
+    for (const peer of peers) this.connections.get(peer)!.client.batch(() => picked.forEach((r) => r.peer === peer && this.send(r)))
   }
 
   private send(r: ChunkRequest): void {

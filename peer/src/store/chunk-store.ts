@@ -44,8 +44,12 @@ export interface ChunkStore {
   /** A `seed` is taken as complete (its manifest was just built from those files). */
   add(input: AddContent): Promise<ContentRecord>
   update(id: string, patch: ContentPatch): Promise<void>
-  /** A verified chunk's bytes; ERR_NOT_FOUND for a chunk not held. */
-  read(id: string, chunk: number): Promise<Buffer>
+  /**
+   * A verified chunk's bytes; ERR_NOT_FOUND for a chunk not held. Given `into` (at least
+   * the chunk's length), a chunk read from a file is read there rather than into a fresh
+   * buffer; the result may still be another buffer (one the store keeps in memory).
+   */
+  read(id: string, chunk: number, into?: Buffer): Promise<Buffer>
   /**
    * Checks the hash (ERR_HASH_MISMATCH), stores durably, then marks the chunk verified.
    * `data` is not read after the promise settles (the caller reuses the buffer).

@@ -163,9 +163,9 @@ export class DiskChunkStore implements ChunkStore {
     await this.records.put(id, this.stateOf(entry))
   }
 
-  async read(id: string, chunk: number): Promise<Buffer> {
+  async read(id: string, chunk: number, into?: Buffer): Promise<Buffer> {
     const entry = this.entries.mustGet(id)
-    return entry.files.read(chunk, checkHeld(entry, chunk))
+    return entry.files.read(chunk, checkHeld(entry, chunk), into)
   }
 
   async write(id: string, chunk: number, data: Uint8Array): Promise<void> {

@@ -48,8 +48,9 @@ export class FileSet {
     }
   }
 
-  async read(chunk: number, length: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(length)
+  /** Reads into the start of `into` when it is given and long enough, else into a new buffer. */
+  async read(chunk: number, length: number, into?: Buffer): Promise<Buffer> {
+    const out = into !== undefined && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length)
     for (const span of this.layout.spans(chunk)) {
       await this.using(span.fileIndex, async (fh) => {
         for (let done = 0; done < span.length; ) {

@@ -35,10 +35,10 @@ export class MemoryChunkStore implements ChunkStore {
     Object.assign(this.entries.mustGet(id).record, patch)
   }
 
-  async read(id: string, chunk: number): Promise<Buffer> {
+  async read(id: string, chunk: number, into?: Buffer): Promise<Buffer> {
     const entry = this.entries.mustGet(id)
     const length = checkHeld(entry, chunk)
-    return entry.chunks.get(chunk) ?? entry.files.read(chunk, length)
+    return entry.chunks.get(chunk) ?? entry.files.read(chunk, length, into)
   }
 
   async write(id: string, chunk: number, data: Uint8Array): Promise<void> {

@@ -54,12 +54,15 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     this.socket.uncork()
   }
 
-  /** Sends a piece with the payload written as is (one writev, no copy). */
-  sendPiece(msg: Omit<PieceMessage, 'type'>): void {
-    if (this.closed) return
+  /**
+   * Sends a piece with the payload written as is (one writev, no copy). `onSent` runs once
+   * the socket no longer needs the payload (handed to the kernel, or the socket failed).
+   */
+  sendPiece(msg: Omit<PieceMessage, 'type'>, onSent?: () => void): void {
+    if (this.closed) return onSent?.()
     this.socket.cork()
     this.socket.write(pieceFrameHead(msg, msg.data.length))
-    this.socket.write(msg.data)
+    this.socket.write(msg.data, onSent === undefined ? undefined : () => onSent())
     this.socket.uncork()
   }
 

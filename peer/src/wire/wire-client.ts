@@ -81,6 +81,16 @@ export class WireClient extends EventEmitter<WireClientEvents> {
     return req
   }
 
+  /** Sends whatever `fn` sends in one write: one syscall for a batch of requests. */
+  batch(fn: () => void): void {
+    this.socket.socket.cork()
+    try {
+      fn()
+    } finally {
+      this.socket.socket.uncork()
+    }
+  }
+
   cancel(id: number): void {
     if (this.outstanding.delete(id)) this.socket.send({ type: 'cancel', id })
   }

@@ -5,11 +5,15 @@ import { ErrorCode, ShoalError } from '@shoal/protocol'
 import type { Logger } from 'pino'
 import type { ChunkStore } from '../store/chunk-store.js'
 import type { TokenBucket } from '../rate/token-bucket.js'
+import { BufferPool } from './buffer-pool.js'
 import { FramedSocket } from './framed-socket.js'
 import { UploadSession } from './upload-session.js'
 import type { UploadPolicy } from './upload-session.js'
 import { SpreadPolicy } from './spread-policy.js'
 import { UploadSlots } from './upload-slots.js'
+
+/** Free read buffers kept per chunk size: the socket queues of a few busy uploads. */
+const READ_POOL_BYTES = 32 * 1024 * 1024
 
 export interface WireServerInit {
   host: string
@@ -51,6 +55,8 @@ export class WireServer {
   /** Connections still waiting for their handshake, oldest first. */
   private readonly pending = new Set<FramedSocket>()
   private readonly sweeper: NodeJS.Timeout
+  /** Read buffers by chunk size, shared by every upload. */
+  private readonly readPools = new Map<number, BufferPool>()
 
   constructor(private readonly init: WireServerInit) {
     this.slots = new UploadSlots(init.maxUploads)
@@ -144,6 +150,13 @@ export class WireServer {
     }
   }
 
+  /** Free blocks kept are bounded by READ_POOL_BYTES per chunk size (at least two). */
+  private readPool(chunkSize: number): BufferPool {
+    let pool = this.readPools.get(chunkSize)
+    if (pool === undefined) this.readPools.set(chunkSize, (pool = new BufferPool(chunkSize, Math.max(2, Math.floor(READ_POOL_BYTES / chunkSize)))))
+    return pool
+  }
+
   /** Closes at once, and stops counting it at once (its 'close' comes later). */
   private disconnect(socket: FramedSocket): void {
     this.open.delete(socket)
@@ -155,7 +168,7 @@ export class WireServer {
     const timer = setTimeout(() => socket.destroy(), this.init.handshakeTimeoutMs)
     const session = new UploadSession({
       socket, peerId: this.init.peerId, store: this.init.store, slots: this.slots, spread: this.spread, bucket: this.init.bucket,
-      policy: this.init.policy, log: this.init.log, onUploaded: this.init.onUploaded,
+      policy: this.init.policy, log: this.init.log, onUploaded: this.init.onUploaded, readPool: (size) => this.readPool(size),
       onOpen: (s) => {
         clearTimeout(timer)
         if (!this.admitSession(socket, s)) return false
