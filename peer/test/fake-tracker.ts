@@ -103,7 +103,7 @@ export function swarmAnswers() {
       case 'find': {
         const key = toHex(msg.content)
         const sources = [...peers].filter(([other, p]) => other !== ws && (p.contents.get(key)?.count ?? 0) > 0)
-          .map(([, p]) => ({ peerId: p.peerId, host: '127.0.0.1', port: p.port, chunks: p.contents.get(key)!.bytes, load: 0 }))
+          .map(([, p]) => ({ peerId: p.peerId, host: '127.0.0.1', port: p.port, chunks: msg.chunks ? p.contents.get(key)!.bytes : new Uint8Array(0), load: 0 }))
         return { type: 'sources', id: msg.id, content: msg.content, peers: sources, rarest: [] }
       }
       case 'report':

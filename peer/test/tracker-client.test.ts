@@ -135,10 +135,10 @@ t.test('requests get their replies, errors and timeouts', async (t) => {
     },
   })
   const { c } = client(t, tracker.url, { requestTimeoutMs: 100 })
-  await t.rejects(c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0 }), { code: ErrorCode.NOT_REGISTERED })
+  await t.rejects(c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0, chunks: true }), { code: ErrorCode.NOT_REGISTERED })
   c.start()
   await c.ready(2000)
-  t.match(await c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0 }), { type: 'sources', rarest: [3] })
+  t.match(await c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0, chunks: true }), { type: 'sources', rarest: [3] })
   await t.rejects(c.request({ type: 'get-manifest', content }), { code: ErrorCode.NOT_FOUND, message: 'no such manifest' })
   await t.rejects(c.request({ type: 'unregister', content }), { code: ErrorCode.TIMEOUT, message: /did not answer/ })
   const hanging = c.request({ type: 'unregister', content })

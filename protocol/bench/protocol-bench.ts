@@ -44,7 +44,7 @@ function codecRates(): void {
   const tracker: [string, TrackerMessage][] = [
     ['tracker have, 1 chunk', { type: 'have', id: 123_456, content, chunks: [4711] }],
     ['tracker have, 16 chunks', { type: 'have', id: 123_456, content, chunks: Array.from({ length: 16 }, (_, i) => 70_000 + i * 3) }],
-    ['tracker find (1000 chunks, max 20)', { type: 'find', id: 123_456, content, wanted: new Uint8Array(125).fill(0xf7), max: 20 }],
+    ['tracker find (1000 chunks, max 20)', { type: 'find', id: 123_456, content, wanted: new Uint8Array(125).fill(0xf7), max: 20, chunks: false }],
   ]
   const peer: [string, PeerMessage][] = [
     ['peer request', { type: 'request', id: 123_456, content, chunk: 4711, offset: 0, length: MiB }],

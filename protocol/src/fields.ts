@@ -32,6 +32,13 @@ export function fraction(): Field<number> {
   }
 }
 
+export function flag(): Field<boolean> {
+  return (value, name) => {
+    if (typeof value !== 'boolean') throw new BadMessageError(`${name} must be true or false`)
+    return value
+  }
+}
+
 export function version(): Field<number> {
   return (value, name) => {
     const v = uint(0xffff)(value, name)

@@ -1,4 +1,4 @@
-import { bytesExactly, bytesUpTo, errorCode, fraction, listOf, optional, record, text, uint, version } from './fields.js'
+import { bytesExactly, bytesUpTo, errorCode, flag, fraction, listOf, optional, record, text, uint, version } from './fields.js'
 import {
   CONTENT_ID_BYTES, MAX_CHUNK_LIST, MAX_CHUNKS, MAX_ERROR_MESSAGE_BYTES, MAX_HOST_BYTES, MAX_MANIFEST_BYTES,
   MAX_REGISTER_CONTENTS, MAX_REQUEST_ID, MAX_SOURCES, MAX_TOKEN_BYTES, PEER_ID_BYTES, PEER_KEY_BYTES,
@@ -18,7 +18,7 @@ export interface Source {
   peerId: Uint8Array
   host: string
   port: number
-  /** Bitfield wire form over the content's chunks: held ∧ wanted. */
+  /** Bitfield wire form over the content's chunks: held ∧ wanted; empty when the find did not ask for chunk lists. */
   chunks: Uint8Array
   /** The source's last reported upload load, 0 (idle) to 1 (saturated). */
   load: number
@@ -36,7 +36,12 @@ export interface HeartbeatMessage { type: 'heartbeat'; id: number; load: number 
 export interface UnregisterMessage { type: 'unregister'; id: number; content: Uint8Array }
 export interface PublishMessage { type: 'publish'; id: number; manifest: Uint8Array }
 export interface GetManifestMessage { type: 'get-manifest'; id: number; content: Uint8Array }
-export interface FindMessage { type: 'find'; id: number; content: Uint8Array; wanted: Uint8Array; max: number }
+/**
+ * `chunks` asks for each source's held ∧ wanted in the answer. A peer that learns its
+ * sources' bitfields from the sources themselves (the peer wire handshake) says false, and
+ * each source's `chunks` comes back empty: the tracker skips the work and the bytes.
+ */
+export interface FindMessage { type: 'find'; id: number; content: Uint8Array; wanted: Uint8Array; max: number; chunks: boolean }
 export interface ReportMessage { type: 'report'; id: number; content: Uint8Array; peerId: Uint8Array; reason: string }
 
 // Tracker → peer.
@@ -75,7 +80,7 @@ export const trackerSchemas = [
   schema<UnregisterMessage>('unregister', 5, { id, content: contentId }, SMALL),
   schema<PublishMessage>('publish', 6, { id, manifest: bytesUpTo(MAX_MANIFEST_BYTES) }),
   schema<GetManifestMessage>('get-manifest', 7, { id, content: contentId }, SMALL),
-  schema<FindMessage>('find', 8, { id, content: contentId, wanted: bitfield, max: uint(MAX_SOURCES) }, SMALL),
+  schema<FindMessage>('find', 8, { id, content: contentId, wanted: bitfield, max: uint(MAX_SOURCES), chunks: flag() }, SMALL),
   schema<ReportMessage>('report', 9, { id, content: contentId, peerId, reason: message }, SMALL),
   schema<RegisteredMessage>('registered', 20, { id, peerId, address: text(MAX_HOST_BYTES), ttl: uint(0xffff_ffff) }, SMALL),
   schema<SourcesMessage>('sources', 21, { id, content: contentId, peers: listOf(source, MAX_SOURCES), rarest: chunkList }, 8 * 1024 * 1024),

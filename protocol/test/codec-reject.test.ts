@@ -50,6 +50,7 @@ function wrongValuesFor(sample: unknown): unknown[] {
     return wrong
   }
   if (Array.isArray(sample)) return [...always, 7, 'x', Buffer.alloc(2), null]
+  if (typeof sample === 'boolean') return [...always.filter((v) => v !== true), 0, 1, 'true', Buffer.alloc(1), [], null]
   throw new Error('unexpected sample')
 }
 
@@ -224,7 +225,9 @@ t.test('maps, extensions and unused msgpack codes are refused', (t) => {
 
 t.test('request ids are reported only when the frame shows one', (t) => {
   const content = new Uint8Array(32)
-  rejects(t, trackerCodec, specPack([8, 41, content, new Uint8Array(1), 201]), BAD_MESSAGE, 41, 'find with max over 200')
+  rejects(t, trackerCodec, specPack([8, 41, content, new Uint8Array(1), 201, false]), BAD_MESSAGE, 41, 'find with max over 200')
+  rejects(t, trackerCodec, specPack([8, 48, content, new Uint8Array(1), 0, 1]), BAD_MESSAGE, 48, 'find with a number for its chunks flag', /find\.chunks must be true or false/)
+  rejects(t, trackerCodec, specPack([8, 49, content, new Uint8Array(1), 0]), BAD_MESSAGE, 49, 'find without its chunks flag')
   rejects(t, trackerCodec, specPack([24, 42, 'not-a-code', 'x']), BAD_MESSAGE, 42, 'error with a malformed code')
   rejects(t, trackerCodec, specPack([1, 43, 1, new Uint8Array(16), new Uint8Array(16), 1, 'x'.repeat(MAX_TOKEN_BYTES + 1), []]), BAD_MESSAGE, 43, 'token over its limit')
   rejects(t, trackerCodec, specPack([1, 44, 1, new Uint8Array(16), new Uint8Array(16), 1, 'é'.repeat(MAX_TOKEN_BYTES / 2 + 1), []]), BAD_MESSAGE, 44, 'token over its limit in UTF-8 bytes')

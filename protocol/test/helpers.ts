@@ -92,6 +92,7 @@ export function specPack(value: unknown): Uint8Array {
   }
   const write = (v: unknown): void => {
     if (v === null || v === undefined) parts.push(0xc0)
+    else if (typeof v === 'boolean') parts.push(v ? 0xc3 : 0xc2)
     else if (typeof v === 'number') {
       if (!Number.isInteger(v) || v < 0 || v >= 2 ** 32) float64(v)
       else if (v < 0x80) parts.push(v)
@@ -145,8 +146,8 @@ export function trackerSamples(rand: () => number): TrackerMessage[] {
     { type: 'publish', id: 10, manifest: randomBytes(rand, 300) },
     { type: 'publish', id: 11, manifest: new Uint8Array(0) },
     { type: 'get-manifest', id: 12, content: content() },
-    { type: 'find', id: 13, content: content(), wanted: Uint8Array.of(0xff, 0xf0), max: 0 },
-    { type: 'find', id: 14, content: content(), wanted: maxBitfield, max: MAX_SOURCES },
+    { type: 'find', id: 13, content: content(), wanted: Uint8Array.of(0xff, 0xf0), max: 0, chunks: true },
+    { type: 'find', id: 14, content: content(), wanted: maxBitfield, max: MAX_SOURCES, chunks: false },
     { type: 'report', id: 15, content: content(), peerId: peerId(), reason: 'chunk 3 failed its hash' },
     { type: 'report', id: 16, content: content(), peerId: peerId(), reason: 'é'.repeat(MAX_ERROR_MESSAGE_BYTES / 2) },
     { type: 'registered', id: 1, peerId: peerId(), address: '203.0.113.7', ttl: 60 },
@@ -159,6 +160,7 @@ export function trackerSamples(rand: () => number): TrackerMessage[] {
       ],
     },
     { type: 'sources', id: 14, content: content(), peers: [], rarest: [] },
+    { type: 'sources', id: 16, content: content(), rarest: [0], peers: [{ peerId: peerId(), host: '192.0.2.9', port: 7009, chunks: new Uint8Array(0), load: 0.125 }] },
     {
       type: 'sources', id: 15, content: content(), rarest: indices(64),
       peers: indices(MAX_SOURCES).map((i) => ({ peerId: peerId(), host: `10.0.${i >> 8}.${i & 255}`, port: 1024 + i, chunks: filled(1024, i), load: i / MAX_SOURCES })),

@@ -12,7 +12,7 @@ import { FAST } from '../lib/swarm.js'
 
 /** What `find` says `peerId` holds of `content` (undefined: not handed out). */
 async function heldBy(asker: RawTrackerClient, content: CraftedManifest, peerId: Uint8Array): Promise<string | undefined> {
-  const reply = await asker.request({ type: 'find', content: content.id, wanted: Bitfield.full(content.chunkCount).bytes, max: 200 })
+  const reply = await asker.request({ type: 'find', content: content.id, wanted: Bitfield.full(content.chunkCount).bytes, max: 200, chunks: true })
   if (reply.type !== 'sources') throw new Error(`find answered ${JSON.stringify(reply)}`)
   const source = reply.peers.find((p) => bytesEqual(p.peerId, peerId))
   return source === undefined ? undefined : toHex(source.chunks)

@@ -40,7 +40,7 @@ t.test('lying peers are caught by the hash checks, banned, reported, and no long
   const asker = await RawTrackerClient.connect(tracker.url)
   t.teardown(() => asker.terminate())
   await asker.register([])
-  const sources = await asker.request({ type: 'find', content, wanted: Bitfield.full(shared.chunks).bytes, max: 200 })
+  const sources = await asker.request({ type: 'find', content, wanted: Bitfield.full(shared.chunks).bytes, max: 200, chunks: true })
   const handedOut = new Set(sources.type === 'sources' ? sources.peers.map((p) => toHex(p.peerId)) : [])
   for (const liar of dataLiars) {
     t.ok(liar.connected, `the ${liar.lie} liar is still connected to the tracker`)

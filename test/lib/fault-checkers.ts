@@ -49,7 +49,7 @@ export async function checkTracker(url: string, content: { id: Uint8Array; chunk
         held.set(k)
       }
       await holder.flush(roundTimeoutMs)
-      const reply = await asker.request({ type: 'find', content: content.id, wanted, max: 200 }, roundTimeoutMs)
+      const reply = await asker.request({ type: 'find', content: content.id, wanted, max: 200, chunks: true }, roundTimeoutMs)
       const mine = reply.type === 'sources' ? reply.peers.find((p) => bytesEqual(p.peerId, holder.peerId)) : undefined
       if (reply.type !== 'sources') wrong(`find answered ${JSON.stringify(reply)}`)
       else if (held.empty ? mine !== undefined : mine === undefined || !bytesEqual(mine.chunks, held.bytes) || mine.port !== 4242) {

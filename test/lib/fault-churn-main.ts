@@ -122,7 +122,7 @@ class SimulatedPeer {
     if (r < 0.7) return this.send('heartbeat', { type: 'heartbeat', id: 0, load: this.rng.next() })
     if (r < 0.9) {
       const target = this.rng.pick(contents)
-      const reply = await this.request({ type: 'find', id: 0, content: target.id, wanted: Bitfield.full(target.chunkCount).bytes, max: 0 })
+      const reply = await this.request({ type: 'find', id: 0, content: target.id, wanted: Bitfield.full(target.chunkCount).bytes, max: 0, chunks: true })
       count('find')
       if (reply !== undefined && reply.type !== 'sources') wrong.push(`find answered ${JSON.stringify(reply)}`)
       return

@@ -163,7 +163,7 @@ export function trackerMessage(rng: Rng, id: number, contents: FuzzContent[], ma
       return { type: 'get-manifest', id, content: c.id }
     case 8:
     case 9:
-      return { type: 'find', id, content: c.id, wanted: bitfield(rng, c.chunkCount), max: rng.int(201) }
+      return { type: 'find', id, content: c.id, wanted: bitfield(rng, c.chunkCount), max: rng.int(201), chunks: rng.int(2) === 1 }
     case 10:
       return { type: 'report', id, content: c.id, peerId, reason: 'fuzz' }
     case 11:

@@ -26,7 +26,7 @@ t.test('/metrics passes promtool check metrics and shows the live figures', { sk
   await peers[1].register(6882, [{ content, chunkCount, bitfield: half.bytes }])
   await peers[2].register(6883, [{ content, chunkCount, bitfield: new Bitfield(chunkCount).bytes }])
   peers[1].tell({ type: 'have', content, chunks: [5, 6] })
-  t.match(await peers[2].request({ type: 'find', content, wanted: Bitfield.full(chunkCount).bytes, max: 0 }), { type: 'sources' }, 'a find is answered')
+  t.match(await peers[2].request({ type: 'find', content, wanted: Bitfield.full(chunkCount).bytes, max: 0, chunks: true }), { type: 'sources' }, 'a find is answered')
   t.match(await peers[2].sendInvalid(new Uint8Array([0xc1])), { type: 'error', id: 0 }, 'a bad frame is refused (and counted)')
   // Replies come in order, so the `have` before the find has been applied by now.
   await peers[1].request({ type: 'get-manifest', content })

@@ -70,7 +70,7 @@ t.test('the tracker behind nginx terminating TLS', { skip }, async (t) => {
     t.equal(held.address, '127.0.0.2', 'registered.address is the peer\'s own')
     const asker = await RawPeer.connect(t, wssUrl, { ca, localAddress: '127.0.0.3' })
     t.equal((await asker.register(6882)).address, '127.0.0.3', 'and so is the asker\'s')
-    const sources = await asker.request({ type: 'find', content, wanted: Bitfield.full(chunkCount).bytes, max: 0 })
+    const sources = await asker.request({ type: 'find', content, wanted: Bitfield.full(chunkCount).bytes, max: 0, chunks: true })
     t.match(sources, { type: 'sources', peers: [{ host: '127.0.0.2', port: 6881 }] }, 'find hands out the real address')
     t.equal(sources.type === 'sources' && toHex(sources.peers[0].peerId), toHex(holder.peerId), 'that source is the holder')
   })

@@ -81,7 +81,7 @@ t.test(`${PEERS} simulated peers churn for ${SOAK_MS / 1000} s: the index holds 
     }
     if (members > 0) swarms++
     t.ok(expected.size <= 200, `content ${c.id.slice(0, 8)}: ${expected.size} holders fit one find`)
-    const reply = await checker.request({ type: 'find', content: fromHex(c.id, 32)!, wanted: Bitfield.full(c.chunkCount).bytes, max: 200 })
+    const reply = await checker.request({ type: 'find', content: fromHex(c.id, 32)!, wanted: Bitfield.full(c.chunkCount).bytes, max: 200, chunks: true })
     const found = new Map(reply.type === 'sources' ? reply.peers.map((p) => [toHex(p.peerId), toHex(p.chunks)]) : [])
     if (JSON.stringify([...found].sort()) !== JSON.stringify([...expected].sort())) {
       mismatched++

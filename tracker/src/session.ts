@@ -4,6 +4,7 @@ import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { IndexPeer } from './chunk-index.js'
 import type { TrackerConfig } from './config.js'
+import { LastContentKey } from './last-content-key.js'
 import { TokenBucket } from './token-bucket.js'
 import { binaryFrame } from './ws-frame.js'
 
@@ -22,6 +23,8 @@ export class Session {
   /** When the send buffer first went over the limit (0: it is not over). */
   overBufferSince = 0
   closing = false
+  /** Index keys of the content ids this connection names, the last one remembered. */
+  readonly contentKeys = new LastContentKey()
   private corked = false
   /** Costly work queued by this connection (see oneAtATime), and how much of it is pending. */
   private queue: Promise<void> = Promise.resolve()

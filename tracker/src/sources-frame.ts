@@ -7,21 +7,25 @@ const SOURCES_CODE = 21
 
 const wantedWords = new WordScratch()
 const chunkWords = new WordScratch()
+/** A source's `chunks` when the find did not ask for them. */
+const NOT_ASKED = new Uint8Array(0)
 
 /**
  * Encodes `sources {id, content, peers, rarest}` straight from a find result, writing each
- * peer's held ∧ wanted into the frame a word at a time. It is the hot reply, and building
- * per-peer byte arrays for the generic codec costs several times more. It returns the whole
- * WebSocket frame; its payload is exactly what trackerCodec.encode produces for the same
- * message (a test holds it to that).
+ * peer's held ∧ wanted into the frame a word at a time when the find asked for `chunks`, and
+ * an empty binary in its place when not. It is the hot reply, and building per-peer byte
+ * arrays for the generic codec costs several times more. It returns the whole WebSocket
+ * frame; its payload is exactly what trackerCodec.encode produces for the same message (a
+ * test holds it to that).
  */
-export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult, wanted: Uint8Array): Buffer {
+export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult, wanted: Uint8Array, chunks: boolean): Buffer {
+  const chunkBytes = chunks ? wanted.length : 0
   // Exactly the frame's size, WebSocket header included, so the reply is one buffer and one write.
-  const size = frameBytes(id, content, result, wanted.length)
+  const size = frameBytes(id, content, result, chunkBytes)
   const out = Buffer.allocUnsafe(wsHeaderBytes(size) + size)
   let at = writeWsHeader(out, size)
-  const want = wantedWords.load(wanted)
-  const and = chunkWords.take(wanted.length)
+  const want = chunks ? wantedWords.load(wanted) : undefined
+  if (want !== undefined) chunkWords.take(wanted.length)
   out[at++] = 0x95
   out[at++] = SOURCES_CODE
   at = writeUint(out, at, id)
@@ -32,8 +36,11 @@ export function encodeSourcesFrame(id: number, content: Uint8Array, result: Find
     at = writeBin(out, at, peer.peerId)
     at = writeStr(out, at, peer.host)
     at = writeUint(out, at, peer.port)
-    andWords(and, peer.held, want)
-    at = writeBin(out, at, chunkWords.bytes)
+    if (want === undefined) at = writeBin(out, at, NOT_ASKED)
+    else {
+      andWords(chunkWords.words, peer.held, want)
+      at = writeBin(out, at, chunkWords.bytes)
+    }
     at = writeNumber(out, at, peer.load)
   }
   at = writeArrayHeader(out, at, result.rarest.length)
@@ -42,10 +49,10 @@ export function encodeSourcesFrame(id: number, content: Uint8Array, result: Find
 }
 
 /** The encoded size of the frame encodeSourcesFrame writes. */
-function frameBytes(id: number, content: Uint8Array, result: FindResult, wantedBytes: number): number {
+function frameBytes(id: number, content: Uint8Array, result: FindResult, chunkBytes: number): number {
   let size = 2 + uintBytes(id) + binBytes(content.length) + arrayHeaderBytes(result.peers.length)
   for (const peer of result.peers) {
-    size += 1 + binBytes(peer.peerId.length) + strBytes(peer.host) + uintBytes(peer.port) + binBytes(wantedBytes) + numberBytes(peer.load)
+    size += 1 + binBytes(peer.peerId.length) + strBytes(peer.host) + uintBytes(peer.port) + binBytes(chunkBytes) + numberBytes(peer.load)
   }
   size += arrayHeaderBytes(result.rarest.length)
   for (const chunk of result.rarest) size += uintBytes(chunk)

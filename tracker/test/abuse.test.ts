@@ -14,7 +14,7 @@ async function neighbour(t: TapTest, url: string): Promise<() => Promise<void>> 
   t.teardown(() => client.ws.terminate())
   await client.register([{ content: CONTENT, chunkCount: 8, bitfield: Bitfield.full(8).bytes }])
   return async () => {
-    t.match(await client.request({ type: 'find', content: CONTENT, wanted: Bitfield.full(8).bytes, max: 0 }), { type: 'sources' }, 'the neighbour is still served')
+    t.match(await client.request({ type: 'find', content: CONTENT, wanted: Bitfield.full(8).bytes, max: 0, chunks: true }), { type: 'sources' }, 'the neighbour is still served')
   }
 }
 
@@ -37,8 +37,8 @@ t.test('malformed frames get error replies with the request id', async (t) => {
   await expectError('{"type":"find"}', ErrorCode.BAD_MESSAGE, 0, 'a text frame')
   await expectError(packr.pack([1, 80, 2, new Uint8Array(16), new Uint8Array(16), 1, null, []]), ErrorCode.UNSUPPORTED_VERSION, 80, 'a newer protocol version')
   const wanted = new Uint8Array(100_000)
-  await expectError(trackerCodec.encode({ type: 'find', id: 81, content: CONTENT, wanted, max: 0 }), ErrorCode.TOO_LARGE, 81, 'a find over its size cap')
-  t.match(await bad.request({ type: 'find', content: CONTENT, wanted: new Uint8Array(3), max: 0 }), { type: 'error', code: ErrorCode.BAD_MESSAGE }, 'wanted of the wrong length')
+  await expectError(trackerCodec.encode({ type: 'find', id: 81, content: CONTENT, wanted, max: 0, chunks: true }), ErrorCode.TOO_LARGE, 81, 'a find over its size cap')
+  t.match(await bad.request({ type: 'find', content: CONTENT, wanted: new Uint8Array(3), max: 0, chunks: true }), { type: 'error', code: ErrorCode.BAD_MESSAGE }, 'wanted of the wrong length')
   await stillServed()
   t.equal(bad.ws.readyState, bad.ws.OPEN, 'a few bad frames do not close the connection')
   t.ok(tracker.stats().totals.invalid >= 8)
@@ -90,7 +90,7 @@ t.test('a connection that does not read its replies is dropped', async (t) => {
   t.teardown(() => reader.ws.terminate())
   await reader.register()
   ;(reader.ws as unknown as { _socket: { pause(): void } })._socket.pause()
-  const find = trackerCodec.encode({ type: 'find', id: 1, content: big.content, wanted: big.bitfield, max: 0 })
+  const find = trackerCodec.encode({ type: 'find', id: 1, content: big.content, wanted: big.bitfield, max: 0, chunks: true })
   for (let i = 0; i < 400; i++) reader.ws.send(find)
   t.ok(await eventually(() => tracker.stats().totals.slowConsumers === 1, 200, 25), 'dropped as a slow consumer')
   t.ok(await eventually(() => tracker.stats().peersOnline === 4), 'its entry left the index')

@@ -44,7 +44,7 @@ t.test('/stats and per-content stats equal the index', async (t) => {
   for (const c of clients) {
     const mine = contents.map((content, i) => ({ content, chunkCount: counts[i], bitfield: randomBitfield(rand, counts[i], pick(rand, [0, 0.5, 1])) })).filter(() => rand() < 0.7)
     await c.register(mine)
-    if (mine.length > 0) await c.request({ type: 'find', content: mine[0].content, wanted: Bitfield.full(mine[0].chunkCount).bytes, max: 1 })
+    if (mine.length > 0) await c.request({ type: 'find', content: mine[0].content, wanted: Bitfield.full(mine[0].chunkCount).bytes, max: 1, chunks: true })
   }
   const stats = await json(`${tracker.httpUrl}/stats`)
   t.match(stats, { ...tracker.index.stats(), connections: 12, manifests: 0 })

@@ -26,5 +26,5 @@ t.test('one connection\'s publishes are checked one at a time, in order, and a b
   const replies = await Promise.all([c.request({ type: 'publish', manifest: good[0] }), c.request({ type: 'publish', manifest: bad }), c.request({ type: 'publish', manifest: good[1] })])
   t.match(replies, [{ type: 'ok' }, { type: 'error', code: ErrorCode.BAD_MANIFEST }, { type: 'ok' }])
   t.equal(tracker.stats().manifests, 2, 'both good ones stored')
-  t.match(await c.request({ type: 'find', content: new Uint8Array(32), wanted: new Uint8Array(0), max: 0 }), { type: 'sources' }, 'the connection reads frames again')
+  t.match(await c.request({ type: 'find', content: new Uint8Array(32), wanted: new Uint8Array(0), max: 0, chunks: true }), { type: 'sources' }, 'the connection reads frames again')
 })

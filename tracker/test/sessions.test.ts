@@ -20,19 +20,23 @@ t.test('register, have, find sources', async (t) => {
   seeder.send({ type: 'lost', content: CONTENT, chunks: [0] })
   seeder.send({ type: 'heartbeat', load: 0.5 })
   const wanted = Bitfield.fromIndices(16, [1, 5, 9, 10]).bytes
-  const answer = await leecher.request({ type: 'find', content: CONTENT, wanted, max: 0 })
+  const answer = await leecher.request({ type: 'find', content: CONTENT, wanted, max: 0, chunks: true })
   if (answer.type !== 'sources') return t.fail(`expected sources, got ${answer.type}`)
   t.equal(answer.peers.length, 1)
   t.same(answer.peers[0].peerId, seeder.peerId)
   t.match(answer.peers[0], { host: '127.0.0.1', port: 7000, load: 0.5 })
   t.same(new Bitfield(16, answer.peers[0].chunks).toArray(), [1, 5, 9])
   t.same([...answer.rarest].sort((a, b) => a - b), [1, 5, 9])
-  const own = await seeder.request({ type: 'find', content: CONTENT, wanted, max: 0 })
+  const lean = await leecher.request({ type: 'find', content: CONTENT, wanted, max: 0, chunks: false })
+  if (lean.type !== 'sources') return t.fail(`expected sources, got ${lean.type}`)
+  t.same(lean.peers.map((p) => ({ ...p, chunks: [...p.chunks] })), answer.peers.map((p) => ({ ...p, chunks: [] })), 'without chunk lists: the same source, chunks empty')
+  t.same(lean.rarest, answer.rarest, 'without chunk lists: the same rarest chunks')
+  const own = await seeder.request({ type: 'find', content: CONTENT, wanted, max: 0, chunks: true })
   t.match(own, { type: 'sources', peers: [] }, 'never the asker')
   t.same(seeder.unclaimed, [], 'have, lost and heartbeat have no reply')
   t.match(await leecher.request({ type: 'unregister', content: CONTENT }), { type: 'ok' })
   t.equal(tracker.index.contentStats(toHex(CONTENT))?.peers, 1)
-  t.match(await leecher.request({ type: 'find', content: randomContent(), wanted: new Uint8Array(2), max: 3 }), { type: 'sources', peers: [], rarest: [] }, 'unknown content')
+  t.match(await leecher.request({ type: 'find', content: randomContent(), wanted: new Uint8Array(2), max: 3, chunks: true }), { type: 'sources', peers: [], rarest: [] }, 'unknown content')
 })
 
 t.test('requests before register are refused; chunk counts must agree', async (t) => {
@@ -155,7 +159,7 @@ t.test('reports from distinct peers stop a peer from being handed out', async (t
   const [bad, r1, r2, asker] = clients
   for (const c of clients) await c.register([held(2, c === asker ? [] : [0, 1])])
   const find = async () => {
-    const answer = await asker.request({ type: 'find', content: CONTENT, wanted: Bitfield.full(2).bytes, max: 10 })
+    const answer = await asker.request({ type: 'find', content: CONTENT, wanted: Bitfield.full(2).bytes, max: 10, chunks: true })
     return answer.type === 'sources' ? answer.peers.map((p) => toHex(p.peerId)) : []
   }
   t.ok((await find()).includes(toHex(bad.peerId)))

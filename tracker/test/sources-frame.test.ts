@@ -39,13 +39,40 @@ t.test('the direct encoder writes exactly what the codec writes', (t) => {
     const result: FindResult = { peers, rarest }
     const id = pick(rand, [0, 1, 127, 128, 255, 256, 65535, 65536, 0xffff_ffff])
     const content = randomBitfield(rand, 256, 0.5)
-    const expected = trackerCodec.encode({ type: 'sources', id, content, peers: sourcesOf(result, wanted), rarest })
-    frames.push([encodeSourcesFrame(id, content, result, wanted), expected])
+    const chunks = rand() < 0.5
+    const peerList = sourcesOf(result, wanted).map((p) => (chunks ? p : { ...p, chunks: new Uint8Array(0) }))
+    const expected = trackerCodec.encode({ type: 'sources', id, content, peers: peerList, rarest })
+    frames.push([encodeSourcesFrame(id, content, result, wanted, chunks), expected])
   }
   // Checked after all were encoded, so a later frame overwriting an earlier one shows too.
   let same = 0
   for (const [actual, expected] of frames) if (Buffer.compare(Buffer.from(actual), Buffer.from(webSocketFrame(expected))) === 0) same++
   t.equal(same, frames.length, 'every frame is byte-identical')
   t.match(trackerCodec.decode(frames[0][0].subarray(wsHeaderBytes(frames[0][1].length))), { type: 'sources' })
+  t.end()
+})
+
+t.test('without chunk lists the answer names the same peers and rarest chunks, with empty chunks', (t) => {
+  const rand = seeded(12)
+  const wanted = randomBitfield(rand, 4096, 0.7)
+  const peers = Array.from({ length: 20 }, (_, i) => ({
+    peerId: randomBitfield(rand, 128, 0.5), host: `10.0.0.${i}`, port: 7000 + i, load: i / 20, held: words(randomBitfield(rand, 4096, 0.5)),
+  }))
+  const result: FindResult = { peers, rarest: [3, 1, 4, 1000] }
+  const decode = (chunks: boolean) => {
+    const frame = encodeSourcesFrame(9, new Uint8Array(32), result, wanted, chunks)
+    const header = frame[1] < 126 ? 2 : frame[1] === 126 ? 4 : 10
+    return { bytes: frame.length, msg: trackerCodec.decode(frame.subarray(header)) }
+  }
+  const full = decode(true)
+  const lean = decode(false)
+  if (full.msg.type !== 'sources' || lean.msg.type !== 'sources') return t.fail('expected sources')
+  const withoutChunks = (p: { chunks: Uint8Array }) => ({ ...p, chunks: undefined })
+  t.same(lean.msg.peers.map(withoutChunks), full.msg.peers.map(withoutChunks), 'the same peers, in the same order')
+  t.same(lean.msg.rarest, full.msg.rarest, 'the same rarest chunks')
+  t.ok(lean.msg.peers.every((p) => p.chunks.length === 0), 'every chunks list is empty')
+  t.ok(full.msg.peers.every((p) => p.chunks.length === 512), 'asked, every chunks list covers the content')
+  // Per source: bin16 header and 512 bytes against an empty bin8 (2 bytes).
+  t.equal(full.bytes - lean.bytes, 20 * (3 + 512 - 2), 'the lean answer saves each source its bitfield')
   t.end()
 })

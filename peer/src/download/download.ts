@@ -187,7 +187,7 @@ export class Download {
     this.lastFind = Date.now()
     const wanted = Bitfield.full(this.init.record.have.size).andNot(this.init.record.have)
     const clients = this.init.trackers.registered(this.init.record.trackers)
-    const replies = await Promise.allSettled(clients.map((c) => c.request({ type: 'find', content: this.content, wanted: wanted.bytes, max: 0 })))
+    const replies = await Promise.allSettled(clients.map((c) => c.request({ type: 'find', content: this.content, wanted: wanted.bytes, max: 0, chunks: false })))
     if (this.stopped) return
     let grew = false
     for (const r of replies) {

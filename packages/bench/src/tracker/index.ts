@@ -11,8 +11,11 @@ function inFlightFor(connections: number): number {
  * The tracker scenario. For each connection count the Shoal tracker and bittorrent-tracker
  * (WebSocket only) each run in their own process under the same load generator, itself
  * another process: Shoal peers send `have` + `find` pairs, WebTorrent peers announces.
- * At 1,000 connections a second Shoal run sends 8 `have`s per `find`, closer to real peers
- * (haves go out every 50 ms, finds every few seconds). `--quick`: a short smoke run;
+ * Shoal finds ask for no per-source chunk lists, as the peer daemon's do (it learns each
+ * source's chunks from the source). At 1,000 connections two more Shoal runs: one whose
+ * finds ask for chunk lists (each source's held ∧ wanted, 512 B at 4,096 chunks), and one
+ * sending 8 `have`s per `find`, closer to real peers (haves go out every 50 ms, finds every
+ * few seconds). `--quick`: a short smoke run;
  * `--connections=1000[,…]`: only those connection counts.
  */
 export async function run(args: string[]): Promise<void> {
@@ -22,13 +25,17 @@ export async function run(args: string[]): Promise<void> {
   const only = args.find((a) => a.startsWith('--connections='))?.slice('--connections='.length).split(',').map(Number)
   for (const connections of only ?? (quick ? [100, 1000] : [100, 1000, 10_000])) {
     const inFlight = inFlightFor(connections)
-    workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 1 })
-    workloads.push({ implementation: 'bittorrent-tracker', connections, inFlight, havesPerFind: 0 })
-    if (connections === 1000) workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 8 })
+    workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 1, chunkLists: false })
+    workloads.push({ implementation: 'bittorrent-tracker', connections, inFlight, havesPerFind: 0, chunkLists: false })
+    if (connections === 1000) {
+      workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 1, chunkLists: true })
+      workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 8, chunkLists: false })
+    }
   }
   console.log(`${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; tracker, load generator and this driver in separate processes`)
   console.log(`${plan.contents} contents × ${plan.chunks} chunks, one per peer, random bitfields; warmup ${plan.warmupMs} ms, measured ${plan.measureMs} ms`)
-  console.log('shoal: have (1 chunk) + find (every missing chunk, max 0 = 20), msgs = frames the tracker counted, replies = sources;')
+  console.log('shoal: have (1 chunk) + find (every missing chunk, max 0 = 20, no chunk lists), msgs = frames the tracker counted, replies = sources;')
+  console.log('shoal (chunk lists): the same, finds asking for each source\'s chunk list;')
   console.log('bittorrent-tracker: announce (no offers), msgs = replies = announce responses. Latency: request to reply. CPU: % of one core.')
   console.log('/stats: GET from this driver, idle (all peers registered, no load; 300 in a row) and loaded; /healthz: the same GETs of a route that does nothing;')
   console.log('body µs: building the body inside the tracker.\n')
@@ -51,6 +58,7 @@ const HEADER = [
 
 function label(r: Workload): string {
   if (r.implementation !== 'shoal') return r.implementation
+  if (r.chunkLists) return 'shoal (chunk lists)'
   return r.havesPerFind === 1 ? 'shoal' : `shoal (${r.havesPerFind} have : 1 find)`
 }
 
@@ -68,15 +76,16 @@ function formatRow(r: Measurement): string {
 }
 
 function summarize(rows: Measurement[], quick: boolean): void {
-  const find = (impl: string, connections: number, havesPerFind: number) =>
-    rows.find((r) => r.implementation === impl && r.connections === connections && r.havesPerFind === havesPerFind)
+  const find = (impl: string, connections: number, havesPerFind: number, chunkLists = false) =>
+    rows.find((r) => r.implementation === impl && r.connections === connections && r.havesPerFind === havesPerFind && r.chunkLists === chunkLists)
   for (const connections of [...new Set(rows.map((r) => r.connections))]) {
-    const shoal = find('shoal', connections, 1)
     const bt = find('bittorrent-tracker', connections, 0)
-    if (shoal === undefined || bt === undefined) continue
-    const cpuRatio = (bt.trackerCpuPercent / bt.messagesPerSecond) / (shoal.trackerCpuPercent / shoal.messagesPerSecond)
-    console.log(`${connections} connections, shoal ÷ bittorrent-tracker: ${fmt(shoal.messagesPerSecond / bt.messagesPerSecond, 2)}× msgs/s, ` +
-      `${fmt(shoal.repliesPerSecond / bt.repliesPerSecond, 2)}× replies/s, ${fmt(cpuRatio, 2)}× less tracker CPU per message`)
+    for (const shoal of [find('shoal', connections, 1), find('shoal', connections, 1, true)]) {
+      if (shoal === undefined || bt === undefined) continue
+      const cpuRatio = (bt.trackerCpuPercent / bt.messagesPerSecond) / (shoal.trackerCpuPercent / shoal.messagesPerSecond)
+      console.log(`${connections} connections, ${label(shoal)} ÷ bittorrent-tracker: ${fmt(shoal.messagesPerSecond / bt.messagesPerSecond, 2)}× msgs/s, ` +
+        `${fmt(shoal.repliesPerSecond / bt.repliesPerSecond, 2)}× replies/s, ${fmt(cpuRatio, 2)}× less tracker CPU per message`)
+    }
   }
   const shoal1k = find('shoal', 1000, 1)
   const bt1k = find('bittorrent-tracker', 1000, 0)

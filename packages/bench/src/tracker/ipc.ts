@@ -25,6 +25,8 @@ export interface LoadSettings {
   inFlight: number
   /** Shoal only: `have` frames sent with each `find`. */
   havesPerFind: number
+  /** Shoal only: whether finds ask for each source's chunk list (the peer daemon does not). */
+  chunkLists: boolean
   /** Source addresses 127.0.0.2 … 127.0.0.(1 + n), so ephemeral ports never run out. */
   sourceAddresses: number
 }

@@ -20,6 +20,8 @@ export interface Workload {
   inFlight: number
   /** Shoal only: `have`s sent with each `find`. */
   havesPerFind: number
+  /** Shoal only: whether finds ask for each source's chunk list (the peer daemon does not). */
+  chunkLists: boolean
 }
 
 /** One implementation at one connection count. */

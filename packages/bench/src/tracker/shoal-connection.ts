@@ -14,7 +14,8 @@ const ID_AT = 3
 /**
  * One simulated Shoal peer: registers one content, then runs a closed loop of operations,
  * each `havesPerFind` `have`s (one chunk each) and a `find` for every chunk it lacks, sent
- * in one socket write. Latency is from sending a find to receiving its `sources`. To keep the generator
+ * in one socket write. Like the peer daemon, its finds ask for no per-source chunk lists
+ * unless `chunkLists` says so. Latency is from sending a find to receiving its `sources`. To keep the generator
  * cheap, frames are encoded once and only their id (and the have's chunk) patched per send
  * — ws copies a frame when it masks it, so the template can change right after — and
  * replies are not decoded beyond their type and id.
@@ -34,13 +35,14 @@ export class ShoalConnection extends ClosedLoopConnection {
     counters: LoadCounters,
     cork: TickCork,
     private readonly havesPerFind: number,
+    chunkLists: boolean,
   ) {
     super(counters, cork)
     // Every chunk the peer lacks.
     const wanted = held.map((byte) => ~byte & 0xff)
     const spare = held.length * 8 - chunks
     if (spare > 0) wanted[held.length - 1] &= 0xff << spare
-    this.findFrame = Buffer.from(trackerCodec.encode({ type: 'find', id: FIRST_ID, content, wanted, max: 0 }))
+    this.findFrame = Buffer.from(trackerCodec.encode({ type: 'find', id: FIRST_ID, content, wanted, max: 0, chunks: chunkLists }))
     // A chunk of at least 256 encodes as 0xcd + 2 bytes: the frame's last two bytes.
     this.haveFrame = Buffer.from(trackerCodec.encode({ type: 'have', id: FIRST_ID, content, chunks: [Math.max(256, chunks - 1)] }))
     if (this.findFrame[ID_AT - 1] !== 0xce || this.haveFrame[ID_AT - 1] !== 0xce || this.haveFrame[this.haveFrame.length - 3] !== 0xcd) {
