@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import t from 'tap'
 import type { Test } from 'tap'
 import { pino } from 'pino'
-import { CloseCode, ErrorCode, trackerCodec } from '@shoal/protocol'
+import { CloseCode, ErrorCode, PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
 import type { HeldContent, RegisterMessage } from '@shoal/protocol'
 import { Backoff } from '../src/tracker/backoff.js'
 import { TrackerClient } from '../src/tracker/tracker-client.js'
@@ -42,7 +42,7 @@ t.test('registers full state, coalesces haves, heartbeats with load', async (t) 
   c.start()
   await c.ready(2000)
   const [reg] = registers(tracker.received)
-  t.match(reg, { version: 1, port: 7071, token: 'secret', contents: [{ chunkCount: 8 }] })
+  t.match(reg, { version: PROTOCOL_VERSION, port: 7071, token: 'secret', contents: [{ chunkCount: 8 }] })
   c.have(content, [4])
   c.have(content, [5, 4])
   const have = await tracker.waitFor((m) => m.type === 'have')

@@ -1,5 +1,5 @@
 /** Protocol-wide bounds. Both sides enforce them; PROTOCOL.md documents each. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** Bytes in a content id (SHA-256 of the canonical manifest). */
 export const CONTENT_ID_BYTES = 32

@@ -147,12 +147,12 @@ t.test('unknown type codes are refused', (t) => {
 t.test('unsupported versions are refused with their own code', (t) => {
   const register = trackerSamples(seededRandom(13))[0]
   const wire = wireOf(trackerCodec, register)
-  for (const version of [0, 2, PROTOCOL_VERSION + 1, 0xffff]) {
+  for (const version of [0, PROTOCOL_VERSION - 1, PROTOCOL_VERSION + 1, 0xffff]) {
     rejects(t, trackerCodec, anything.pack([wire[0], wire[1], version, ...wire.slice(3)]), UNSUPPORTED_VERSION, 1, `register version ${version}`)
   }
   rejects(t, trackerCodec, anything.pack([wire[0], wire[1], 0x10000, ...wire.slice(3)]), BAD_MESSAGE, 1, 'register version over 16 bits')
   const handshake = wireOf(peerCodec, peerSamples(seededRandom(13))[0])
-  rejects(t, peerCodec, anything.pack([handshake[0], 2, ...handshake.slice(2)]), UNSUPPORTED_VERSION, undefined, 'handshake version 2')
+  rejects(t, peerCodec, anything.pack([handshake[0], PROTOCOL_VERSION + 1, ...handshake.slice(2)]), UNSUPPORTED_VERSION, undefined, 'handshake of a newer version')
   t.end()
 })
 
@@ -229,10 +229,10 @@ t.test('request ids are reported only when the frame shows one', (t) => {
   rejects(t, trackerCodec, specPack([8, 48, content, new Uint8Array(1), 0, 1]), BAD_MESSAGE, 48, 'find with a number for its chunks flag', /find\.chunks must be true or false/)
   rejects(t, trackerCodec, specPack([8, 49, content, new Uint8Array(1), 0]), BAD_MESSAGE, 49, 'find without its chunks flag')
   rejects(t, trackerCodec, specPack([24, 42, 'not-a-code', 'x']), BAD_MESSAGE, 42, 'error with a malformed code')
-  rejects(t, trackerCodec, specPack([1, 43, 1, new Uint8Array(16), new Uint8Array(16), 1, 'x'.repeat(MAX_TOKEN_BYTES + 1), []]), BAD_MESSAGE, 43, 'token over its limit')
-  rejects(t, trackerCodec, specPack([1, 44, 1, new Uint8Array(16), new Uint8Array(16), 1, 'é'.repeat(MAX_TOKEN_BYTES / 2 + 1), []]), BAD_MESSAGE, 44, 'token over its limit in UTF-8 bytes')
-  rejects(t, trackerCodec, specPack([1, 45, 1, new Uint8Array(16), new Uint8Array(16), 1, null, [[content, 3]]]), BAD_MESSAGE, 45, 'held content with two fields')
-  rejects(t, peerCodec, specPack([1, 1, new Uint8Array(16), new Uint8Array(31)]), BAD_MESSAGE, undefined, 'handshake has no request id')
+  rejects(t, trackerCodec, specPack([1, 43, PROTOCOL_VERSION, new Uint8Array(16), new Uint8Array(16), 1, 'x'.repeat(MAX_TOKEN_BYTES + 1), []]), BAD_MESSAGE, 43, 'token over its limit')
+  rejects(t, trackerCodec, specPack([1, 44, PROTOCOL_VERSION, new Uint8Array(16), new Uint8Array(16), 1, 'é'.repeat(MAX_TOKEN_BYTES / 2 + 1), []]), BAD_MESSAGE, 44, 'token over its limit in UTF-8 bytes')
+  rejects(t, trackerCodec, specPack([1, 45, PROTOCOL_VERSION, new Uint8Array(16), new Uint8Array(16), 1, null, [[content, 3]]]), BAD_MESSAGE, 45, 'held content with two fields')
+  rejects(t, peerCodec, specPack([1, PROTOCOL_VERSION, new Uint8Array(16), new Uint8Array(31)]), BAD_MESSAGE, undefined, 'handshake has no request id')
   rejects(t, peerCodec, specPack([3, [MAX_CHUNKS]]), BAD_MESSAGE, undefined, 'peer have has no request id')
   rejects(t, peerCodec, specPack([4, 46, content, 0, 0, 2 ** 24 + 1]), BAD_MESSAGE, 46, 'request length over 16 MiB')
   rejects(t, peerCodec, specPack([7, 47, 3_600_001]), BAD_MESSAGE, 47, 'busy for over an hour')

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   say(`\ntracker stats: ${tracker.statsUrl}`)
   if (args.has('--exit')) return
   say('running until Ctrl-C (then everything is stopped and .shoal-demo removed)')
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
+  await new Promise(() => {}) // the signal handlers below stop everything
 }
 
 /** One bar per downloader, refreshed from each daemon's status until all are complete. */
@@ -85,7 +85,10 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`)
 }
 
-process.once('SIGINT', () => void cleanup.run().then(() => process.exit(130)))
+// SIGTERM too: `timeout`, service managers and npm itself stop children with it.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => void cleanup.run().then(() => process.exit(code)))
+}
 try {
   await main()
 } catch (err) {
