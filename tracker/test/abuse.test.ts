@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Bitfield, CloseCode, ErrorCode, trackerCodec } from '@shoal/protocol'
+import { Bitfield, CloseCode, ErrorCode, PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
 import { Packr } from 'msgpackr'
 import { createTestTracker } from '../src/testing.js'
 import { TestClient, eventually, randomContent } from './lib/client.js'
@@ -35,7 +35,7 @@ t.test('malformed frames get error replies with the request id', async (t) => {
   await expectError(packr.pack([99, 78]), ErrorCode.BAD_MESSAGE, 78, 'an unknown type')
   await expectError(trackerCodec.encode({ type: 'ok', id: 79 }), ErrorCode.BAD_MESSAGE, 79, 'a reply sent as a request')
   await expectError('{"type":"find"}', ErrorCode.BAD_MESSAGE, 0, 'a text frame')
-  await expectError(packr.pack([1, 80, 2, new Uint8Array(16), new Uint8Array(16), 1, null, []]), ErrorCode.UNSUPPORTED_VERSION, 80, 'a newer protocol version')
+  await expectError(packr.pack([1, 80, PROTOCOL_VERSION + 1, new Uint8Array(16), new Uint8Array(16), 1, null, []]), ErrorCode.UNSUPPORTED_VERSION, 80, 'a newer protocol version')
   const wanted = new Uint8Array(100_000)
   await expectError(trackerCodec.encode({ type: 'find', id: 81, content: CONTENT, wanted, max: 0, chunks: true }), ErrorCode.TOO_LARGE, 81, 'a find over its size cap')
   t.match(await bad.request({ type: 'find', content: CONTENT, wanted: new Uint8Array(3), max: 0, chunks: true }), { type: 'error', code: ErrorCode.BAD_MESSAGE }, 'wanted of the wrong length')
