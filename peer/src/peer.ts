@@ -147,7 +147,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       host: o.host, port: o.port, peerId: this.identity.peerId, store: this.store, bucket: new TokenBucket(o.uploadLimit),
       maxUploads: o.maxUploads, handshakeTimeoutMs: o.connectTimeoutMs, spreadPatienceMs: o.spreadPatienceMs, log: o.log,
       maxConnections: o.maxConnections, idleTimeoutMs: o.idleTimeoutMs,
-      policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs, yieldMs: o.slotYieldMs, stallMs: o.stallTimeoutMs },
+      policy: { maxInvalid: 64, maxQueued: 512, busyRetryMs: o.busyRetryMs, yieldMs: o.slotYieldMs, stallTimeoutMs: o.stallTimeoutMs },
       onUploaded: (id, bytes) => this.trafficOf(id).up.add(bytes),
     })
     try {

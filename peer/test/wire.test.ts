@@ -38,7 +38,7 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chun
   const uploaded: number[] = []
   const server = new WireServer({
     host: '127.0.0.1', port: 0, peerId: serverId, store, bucket: new TokenBucket(0), maxUploads: 4,
-    policy: { maxInvalid: 3, maxQueued: 8, busyRetryMs: 250, yieldMs: 1000, stallMs: 5000 }, handshakeTimeoutMs: 2000, spreadPatienceMs: 1000, log,
+    policy: { maxInvalid: 3, maxQueued: 8, busyRetryMs: 250, yieldMs: 1000, stallTimeoutMs: 5000 }, handshakeTimeoutMs: 2000, spreadPatienceMs: 1000, log,
     maxConnections: 16, idleTimeoutMs: 10_000,
     onUploaded: (_c, bytes) => uploaded.push(bytes), ...over,
   })
@@ -156,7 +156,7 @@ t.test('the upload limit holds and a cancelled request is not sent', async (t) =
 })
 
 t.test('too many queued requests are refused', async (t) => {
-  const { client } = await setup(t, { bucket: new TokenBucket(1024, 1), policy: { maxInvalid: 3, maxQueued: 2, busyRetryMs: 250, yieldMs: 1000, stallMs: 5000 } })
+  const { client } = await setup(t, { bucket: new TokenBucket(1024, 1), policy: { maxInvalid: 3, maxQueued: 2, busyRetryMs: 250, yieldMs: 1000, stallTimeoutMs: 5000 } })
   const c = await client()
   for (let i = 0; i < 3; i++) c.request(i, CHUNK)
   t.match(await once(c, 'rejected'), [{}, ErrorCode.LIMIT_EXCEEDED])
@@ -323,7 +323,7 @@ const BIG = { chunkSize: 1024 * 1024, chunks: 40 }
 
 t.test('a peer that stops reading gives its upload slot to others and is disconnected', async (t) => {
   const { log, line } = firstLogLine()
-  const policy = { maxInvalid: 3, maxQueued: 64, busyRetryMs: 50, yieldMs: 300, stallMs: 1500 }
+  const policy = { maxInvalid: 3, maxQueued: 64, busyRetryMs: 50, yieldMs: 300, stallTimeoutMs: 1500 }
   const { raw, content, client } = await setup(t, { maxUploads: 1, policy, log }, BIG)
   const started = Date.now()
   await stallReader(raw, content, 36, BIG.chunkSize)
@@ -344,7 +344,7 @@ t.test('a peer that stops reading gives its upload slot to others and is disconn
 })
 
 t.test('a parked reader that reads again finds its slot taken and is told busy', async (t) => {
-  const policy = { maxInvalid: 3, maxQueued: 64, busyRetryMs: 50, yieldMs: 300, stallMs: 10_000 }
+  const policy = { maxInvalid: 3, maxQueued: 64, busyRetryMs: 50, yieldMs: 300, stallTimeoutMs: 10_000 }
   const { raw, content, client } = await setup(t, { maxUploads: 1, policy, bucket: new TokenBucket(8 * 1024 * 1024) }, BIG)
   const stalled = await stallReader(raw, content, 36, BIG.chunkSize)
   const honest = await client()

@@ -69,9 +69,9 @@ export class Session {
    * the socket stays corked until the current tick's work is done. Each reply is framed
    * here and written to the socket directly: the server has no per-message deflate, so ws's
    * sender would only add a second write per reply, and its own frames (close, pong) are
-   * whole frames too, so nothing interleaves inside one.
+   * whole frames too, so nothing interleaves inside one. `reply` is a message, or a whole
+   * WebSocket frame already encoded (see ws-frame).
    */
-  /** `reply` is a message, or a whole WebSocket frame already encoded (see ws-frame). */
   send(reply: TrackerReply | Uint8Array): void {
     if (this.closing || this.ws.readyState !== this.ws.OPEN) return
     if (!this.corked) {

@@ -182,7 +182,7 @@ export class Scheduler {
         progress = true
       }
     }
-    if (starved && out.length < budget && this.allMissingRequested()) this.planEndgame(free, now, budget, out)
+    if (starved && out.length < budget && this.everyMissingRequested()) this.planEndgame(free, now, budget, out)
     return out
   }
 
@@ -328,7 +328,7 @@ export class Scheduler {
    * one no connected peer has yet, as mid-way through a swarm), a duplicate would spend
    * a source's upload on a copy already on its way, which in a swarm is mostly the seeder's.
    */
-  private allMissingRequested(): boolean {
+  private everyMissingRequested(): boolean {
     for (const c of this.order) if (this.wants(c) && !this.requested.has(c)) return false
     return true
   }

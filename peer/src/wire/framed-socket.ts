@@ -68,12 +68,12 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   /**
    * Resolves true when the socket's queue is below the high-water mark (or it closed), false
-   * once the other side has taken no bytes for `stallMs`: it stopped reading.
+   * once the other side has taken no bytes for `timeoutMs`: it stopped reading.
    */
-  async drained(stallMs: number): Promise<boolean> {
+  async drained(timeoutMs: number): Promise<boolean> {
     let queued = this.socket.writableLength
     while (!this.closed && this.socket.writableLength > HIGH_WATER) {
-      if (!(await this.drainOrTimeout(stallMs))) {
+      if (!(await this.drainOrTimeout(timeoutMs))) {
         if (this.socket.writableLength >= queued) return false
         queued = this.socket.writableLength
       }

@@ -20,7 +20,7 @@ export interface UploadPolicy {
   /** A reader that takes no bytes this long gives its upload slot to others. */
   yieldMs: number
   /** A reader that takes no bytes this long is disconnected. */
-  stallMs: number
+  stallTimeoutMs: number
 }
 
 export interface UploadSessionInit {
@@ -208,17 +208,17 @@ export class UploadSession {
   /**
    * Waits for the socket to take what was sent. A reader that takes nothing for `yieldMs`
    * parks and gives up its slot (it gets it back once it reads again, or `busy` for the
-   * rest of its queue); one that takes nothing for `stallMs` is disconnected.
+   * rest of its queue); one that takes nothing for `stallTimeoutMs` is disconnected.
    */
   private async drain(): Promise<boolean> {
     const { socket, slots, policy } = this.init
     if (await socket.drained(policy.yieldMs)) return true
     this.parked = true
     slots.park(this)?.stalled('too many stalled readers')
-    const resumed = await socket.drained(policy.stallMs - policy.yieldMs)
+    const resumed = await socket.drained(policy.stallTimeoutMs - policy.yieldMs)
     this.parked = false
     if (!resumed) {
-      this.stalled(`took no bytes for ${policy.stallMs} ms`)
+      this.stalled(`took no bytes for ${policy.stallTimeoutMs} ms`)
       return false
     }
     if (socket.isClosed || slots.tryAcquire(this)) return true
