@@ -23,9 +23,9 @@ interface Waiter {
 const WORKER_URL = new URL('./manifest-check-worker.js', import.meta.url)
 
 /**
- * A check allocates mostly short-lived objects (a hash object per merkle node): a small young
- * generation collects them as it goes instead of letting them pile up in the tracker's RSS.
- * The largest manifest needs about 70 MiB of old generation at its peak.
+ * A check's garbage is short-lived (decoded fields, the merkle working copy, per-node digests):
+ * a small young generation collects it as it goes instead of letting it pile up in the
+ * tracker's RSS. The old generation cap leaves room for the largest manifest.
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 128 }
 
