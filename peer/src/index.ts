@@ -36,6 +36,11 @@ export interface PeerInit {
   perPeerInflight?: number
   /** Requests in flight across all downloads. Default 64. */
   globalInflight?: number
+  /**
+   * Bytes of received pieces a download lets wait for the disk before it pauses its
+   * requests (also the receive buffers it keeps). Default 32 MiB.
+   */
+  storeBacklogBytes?: number
   /** Sources one download connects to. Default 30. */
   maxPeersPerDownload?: number
   /** Tracker reconnect backoff with full jitter. Default 500 ms doubling to 30 s. */

@@ -27,6 +27,7 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     stallTimeoutMs: init.stallTimeoutMs ?? 15_000,
     perPeerInflight: init.perPeerInflight ?? 8,
     globalInflight: init.globalInflight ?? 64,
+    storeBacklogBytes: init.storeBacklogBytes ?? 32 * 1024 * 1024,
     maxPeersPerDownload: init.maxPeersPerDownload ?? 30,
     reconnect: init.reconnect ?? { initialMs: 500, maxMs: 30_000 },
     requestTimeoutMs: init.requestTimeoutMs ?? 15_000,
@@ -43,6 +44,7 @@ export function resolveOptions(init: PeerInit): PeerOptions {
   check('port', o.port, 0, 0xffff)
   for (const key of ['maxUploads', 'maxConnections', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
   for (const key of ['uploadLimit', 'downloadLimit'] as const) check(key, o[key], 0, Number.MAX_SAFE_INTEGER)
+  check('storeBacklogBytes', o.storeBacklogBytes, 1, Number.MAX_SAFE_INTEGER)
   for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'trackerTimeoutMs', 'findIntervalMs', 'busyRetryMs', 'spreadPatienceMs', 'idleTimeoutMs', 'slotYieldMs'] as const) check(key, o[key], 1, 3_600_000)
   check('stallTimeoutMs', o.stallTimeoutMs, o.slotYieldMs + 1, 3_600_000)
   check('haveDelayMs', o.haveDelayMs, 0, 60_000)

@@ -257,6 +257,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       options: {
         perPeerInflight: o.perPeerInflight, requestTimeoutMs: o.requestTimeoutMs, connectTimeoutMs: o.connectTimeoutMs,
         banAfter: o.banAfter, maxPeers: o.maxPeersPerDownload, findIntervalMs: o.findIntervalMs, maxInvalid: 64,
+        storeBacklogBytes: o.storeBacklogBytes,
       },
       onVerified: (chunk) => {
         this.wire.announce(record.id, [chunk])

@@ -20,6 +20,8 @@ export interface DownloadOptions {
   maxPeers: number
   findIntervalMs: number
   maxInvalid: number
+  /** Bytes of received pieces that may wait to be stored before requests pause. */
+  storeBacklogBytes: number
 }
 
 export interface DownloadInit {
@@ -89,8 +91,6 @@ const DEFER_MS = 1000
 const ADDRESS_KEY = '@'
 /** Room for a piece frame's fields before its data. */
 const PIECE_HEAD_BYTES = 256
-/** Free receive buffers kept per download. */
-const POOL_BYTES = 32 * 1024 * 1024
 
 /**
  * One content being fetched: asks the trackers for sources, keeps wire connections to
@@ -125,12 +125,20 @@ export class Download {
   private readonly halt = new AbortController()
   /** Receive buffers for this content's pieces, shared by its connections. */
   private readonly pool: BufferPool
+  /** Pieces received and being verified and stored. */
+  private storing = 0
+  /**
+   * At most this many pieces wait to be stored before requests pause, so a network faster
+   * than the disk cannot fill the memory with pieces waiting to be written.
+   */
+  private readonly maxStoring: number
 
   constructor(private readonly init: DownloadInit) {
     const { record, options } = init
     this.content = fromHex(record.id, 32)!
     this.self = toHex(init.peerId)
-    this.pool = new BufferPool(record.manifest.chunkSize + PIECE_HEAD_BYTES, Math.max(2, Math.floor(POOL_BYTES / record.manifest.chunkSize)))
+    this.maxStoring = Math.max(2, Math.floor(options.storeBacklogBytes / record.manifest.chunkSize))
+    this.pool = new BufferPool(record.manifest.chunkSize + PIECE_HEAD_BYTES, this.maxStoring)
     this.scheduler = new Scheduler({
       chunkCount: record.have.size, have: record.have, perPeerInflight: options.perPeerInflight, initialInflight: Math.min(INITIAL_DEPTH, options.perPeerInflight),
       requestTimeoutMs: options.requestTimeoutMs, banAfter: options.banAfter, endgameDuplicates: 1, resortMs: 50,
@@ -333,7 +341,7 @@ export class Download {
     do {
       this.pumpAgain = false
       while (!this.stopped && !this.scheduler.complete) {
-        const budget = limit.concurrency - limit.activeCount - limit.pendingCount
+        const budget = Math.min(limit.concurrency - limit.activeCount - limit.pendingCount, this.maxStoring - this.storing)
         if (budget <= 0) break
         // Under a download limit, each request first waits for its bytes' worth of tokens.
         if (bucket.limit > 0 && !(await bucket.take(record.manifest.chunkSize, this.halt.signal).then(() => true, () => false))) return
@@ -377,6 +385,12 @@ export class Download {
     this.finish(r.peer, r.chunk)
   }
 
+  /** The store is done with a piece (has the bytes on disk, or refused them): its buffer can take the next one. */
+  private stored(data: Uint8Array): void {
+    this.pool.give(data)
+    if (this.storing-- >= this.maxStoring) this.pump()
+  }
+
   private async onPiece(conn: Connection, req: SentRequest, data: Uint8Array): Promise<void> {
     this.finish(conn.key, req.chunk)
     conn.bytes += data.length
@@ -387,18 +401,18 @@ export class Download {
       this.pump()
       return
     }
+    this.storing++
     this.pump()
     try {
       await this.init.store.write(this.init.record.id, req.chunk, data)
     } catch (err) {
-      this.pool.give(data)
+      this.stored(data)
       if (errorCodeOf(err) === ErrorCode.HASH_MISMATCH) return this.onBadData(conn, req.chunk)
       this.scheduler.failed(conn.key, req.chunk, 'lost')
       if (!this.stopped) this.init.onFailed(err as Error)
       return
     }
-    // The store has the bytes on disk (or its own copy): the buffer can take the next piece.
-    this.pool.give(data)
+    this.stored(data)
     this.fetched++
     conn.chunks++
     this.meter.add(req.length)

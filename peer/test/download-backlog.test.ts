@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import pLimit from 'p-limit'
+import { pino } from 'pino'
+import t from 'tap'
+import { Download } from '../src/download/download.js'
+import { createPeer } from '../src/index.js'
+import { TokenBucket } from '../src/rate/token-bucket.js'
+import { manifestFromPath } from '../src/share/manifest-from-path.js'
+import { MemoryChunkStore } from '../src/store/memory-store.js'
+import { TrackerPool } from '../src/tracker/tracker-pool.js'
+import { fakeTracker, swarmAnswers } from './fake-tracker.js'
+import { tempDir } from './helpers.js'
+
+const CHUNK = 64 * 1024
+const CHUNKS = 32
+const BACKLOG_CHUNKS = 4
+const PER_PEER_INFLIGHT = 2
+
+/** A memory store whose writes wait until the test lets them through: a disk far slower than the network. */
+class GatedStore extends MemoryChunkStore {
+  waiting = 0
+  mostWaiting = 0
+  private through = false
+  private readonly gate: (() => void)[] = []
+  private readonly watchers: (() => void)[] = []
+
+  override async write(id: string, chunk: number, data: Uint8Array): Promise<void> {
+    this.waiting++
+    this.mostWaiting = Math.max(this.mostWaiting, this.waiting)
+    this.watchers.splice(0).forEach((wake) => wake())
+    if (!this.through) await new Promise<void>((resolve) => this.gate.push(resolve))
+    try {
+      await super.write(id, chunk, data)
+    } finally {
+      this.waiting--
+    }
+  }
+
+  /** Resolves once at least `n` writes are waiting (or the deadline passes). */
+  async untilWaiting(n: number, deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs
+    while (this.waiting < n && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([new Promise<void>((resolve) => this.watchers.push(resolve)), new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))])
+      clearTimeout(timer)
+    }
+  }
+
+  letThrough(): void {
+    this.through = true
+    this.gate.splice(0).forEach((wake) => wake())
+  }
+}
+
+t.test('a download whose disk falls behind pauses its requests: received pieces waiting to be stored stay bounded', async (t) => {
+  const tracker = await fakeTracker(t, { answer: swarmAnswers().answer })
+  const dir = await tempDir(t)
+  const seeder = await createPeer({ dataDir: join(dir, 'seeder'), host: '127.0.0.1', port: 0, trackers: [tracker.url] })
+  t.teardown(() => seeder.close())
+  const data = randomBytes(CHUNK * CHUNKS)
+  const path = join(dir, 'data.bin')
+  await writeFile(path, data)
+  const shared = await seeder.share(path, { chunkSize: CHUNK })
+
+  const store = new GatedStore()
+  const built = await manifestFromPath(path, { chunkSize: CHUNK })
+  const record = await store.add({ manifestBytes: built.bytes, root: join(dir, 'out.bin'), role: 'download', trackers: [] })
+  const log = pino({ level: 'silent' })
+  const trackers = new TrackerPool({ store, peerId: randomBytes(16), key: randomBytes(16), port: 0, load: () => 0, backoff: { initialMs: 50, maxMs: 100 }, requestTimeoutMs: 1000, haveDelayMs: 5, log })
+  let done: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => (done = resolve))
+  const download = new Download({
+    record, store, peerId: randomBytes(16), trackers, peers: [{ host: '127.0.0.1', port: seeder.port }], limit: pLimit(64), bucket: new TokenBucket(0), log,
+    options: {
+      perPeerInflight: PER_PEER_INFLIGHT, requestTimeoutMs: 5000, connectTimeoutMs: 2000, banAfter: 2, maxPeers: 4, findIntervalMs: 1000, maxInvalid: 8,
+      storeBacklogBytes: BACKLOG_CHUNKS * CHUNK,
+    },
+    onVerified: () => undefined, onDone: () => done(), onFailed: (err) => t.fail(err.message),
+  })
+  t.teardown(() => download.stop())
+  download.start()
+
+  await store.untilWaiting(BACKLOG_CHUNKS, 10_000)
+  t.equal(store.waiting, BACKLOG_CHUNKS, `${BACKLOG_CHUNKS} pieces arrived and wait for the disk`)
+  // Nothing signals that no more requests went out; the pieces already asked for arrive within
+  // this window on loopback, and more requests would bring more pieces in it.
+  await store.untilWaiting(BACKLOG_CHUNKS + PER_PEER_INFLIGHT + 1, 500)
+  const limit = BACKLOG_CHUNKS + PER_PEER_INFLIGHT
+  t.ok(store.mostWaiting <= limit, `at most the backlog plus the requests already in flight wait (${store.mostWaiting} ≤ ${limit}, of ${CHUNKS})`)
+  t.ok(seeder.status().contents.find((c) => c.id === shared.id)!.uploadedBytes <= limit * CHUNK, 'the seeder was asked for no more than that')
+
+  store.letThrough()
+  await finished
+  t.ok(download.complete, 'the download completes once the disk catches up')
+  const stored = Buffer.concat(await Promise.all(Array.from({ length: CHUNKS }, (_, i) => store.read(record.id, i))))
+  t.ok(stored.equals(data), 'every chunk was stored with the right bytes')
+})
