@@ -192,10 +192,10 @@ export class Peer extends EventEmitter<PeerEvents> {
     const manifestBytes = await this.fetchManifest(link.content, trackers, link.peers ?? [])
     const manifest = decodeManifest(manifestBytes, link.content)
     const root = await outputPath(manifest.name, options)
-    const record = await this.store.add({ manifestBytes, root, role: 'download', trackers })
+    const record = await this.store.add({ manifestBytes, root, role: 'download', trackers, peers: link.peers })
     this.log.info({ content: id, name: manifest.name, size: manifest.size, path: root }, 'download started')
     this.trackers.resync()
-    this.startDownload(record, link.peers)
+    this.startDownload(record)
     return this.statusOf(record)
   }
 
@@ -247,12 +247,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     await this.store?.close()
   }
 
-  /** `peers`: sources a link names, tried beside those the trackers give. */
-  private startDownload(record: ContentRecord, peers: PeerAddress[] = []): void {
+  private startDownload(record: ContentRecord): void {
     if (record.paused || record.have.complete || this.downloads.has(record.id)) return
     const o = this.options
     const download: Download = new Download({
-      record, store: this.store, peerId: this.identity.peerId, trackers: this.trackers, peers, limit: this.limit,
+      record, store: this.store, peerId: this.identity.peerId, trackers: this.trackers, peers: record.peers, limit: this.limit,
       bucket: this.downloadBucket, log: o.log,
       options: {
         perPeerInflight: o.perPeerInflight, requestTimeoutMs: o.requestTimeoutMs, connectTimeoutMs: o.connectTimeoutMs,

@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
-import { ErrorCode, formatLink, ShoalError } from '@shoal/protocol'
+import { ErrorCode, formatLink, fromHex, ShoalError } from '@shoal/protocol'
 import { createPeer } from '../src/index.js'
 import type { PeerInit } from '../src/index.js'
 import type { Peer } from '../src/peer.js'
@@ -211,6 +211,29 @@ t.test('a restarted downloader resumes from its verified chunks', async (t) => {
   await completed(b, shared.id)
   t.same(await readFile(join(dir, 'b.bin')), data)
   t.equal(b.content(shared.id).fetchedChunks, 32 - resumedWith, 'no verified chunk fetched again')
+})
+
+t.test('the peers a link names are kept: a restarted download goes on from them while no tracker names a source', async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer({ uploadLimit: 16 * CHUNK })
+  const { path, data } = await file(32 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  // Registers peers and answers nothing else: no manifest, no sources.
+  const silent = await fakeTracker(t)
+  const link = formatLink({ content: fromHex(shared.id, 32)!, trackers: [silent.url], peers: [{ host: '127.0.0.1', port: a.port }] })
+  const bDir = join(dir, 'restarting')
+  let b = await peer({ dataDir: bDir, trackerTimeoutMs: 300 })
+  await b.get(link, { output: join(dir, 'b.bin') })
+  while (b.content(shared.id).have < 6) await once(b, 'verified')
+  await b.close()
+  b = await peer({ dataDir: bDir, trackerTimeoutMs: 300 })
+  t.ok(b.content(shared.id).have < 32, 'restarted mid-way')
+  let timer: NodeJS.Timeout | undefined
+  const gaveUp = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 20_000)))
+  const outcome = await Promise.race([completed(b, shared.id).then(() => 'complete' as const), gaveUp])
+  clearTimeout(timer)
+  t.equal(outcome, 'complete', 'completed from the peer the link named')
+  t.same(await readFile(join(dir, 'b.bin')), data)
 })
 
 t.test('options are checked', async (t) => {

@@ -1,4 +1,4 @@
-import type { Bitfield, Manifest } from '@shoal/protocol'
+import type { Bitfield, Manifest, PeerAddress } from '@shoal/protocol'
 
 /**
  * Where a content's bytes live: `seed` content is read in place from files that were
@@ -16,6 +16,8 @@ export interface ContentRecord {
   readonly role: ContentRole
   /** Tracker base URLs this content is announced to. */
   trackers: string[]
+  /** Peers the share link named, asked directly for chunks (none for a share). */
+  readonly peers: PeerAddress[]
   paused: boolean
   /** Why the content stopped, when it did. */
   error?: string
@@ -28,6 +30,8 @@ export interface AddContent {
   root: string
   role: ContentRole
   trackers: string[]
+  /** Peers the share link named: sources tried beside the trackers' ones, kept across restarts. */
+  peers?: PeerAddress[]
 }
 
 export type ContentPatch = Partial<Pick<ContentRecord, 'trackers' | 'paused' | 'error'>>

@@ -21,6 +21,7 @@ export function newEntry(input: AddContent, have?: Bitfield): ContentEntry {
     root: input.root,
     role: input.role,
     trackers: [...input.trackers],
+    peers: [...(input.peers ?? [])],
     paused: false,
     have: have ?? (input.role === 'seed' ? Bitfield.full(chunks) : new Bitfield(chunks)),
   }

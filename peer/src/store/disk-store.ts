@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { Bitfield, chunkRange, ErrorCode, fromHex, manifestChunkCount, ShoalError } from '@shoal/protocol'
+import type { PeerAddress } from '@shoal/protocol'
 import type { AddContent, ChunkStore, ContentPatch, ContentRecord, ContentRole } from './chunk-store.js'
 import { checkHeld, checkWrite, ContentEntries, newEntry } from './content-entry.js'
 import type { ContentEntry } from './content-entry.js'
@@ -15,6 +16,8 @@ interface StoredState {
   root: string
   role: ContentRole
   trackers: string[]
+  /** Absent in stores written before links could name peers. */
+  peers?: PeerAddress[]
   paused: boolean
   error?: string
   /** Each file's size and mtime when the store last committed to it. */
@@ -225,7 +228,7 @@ export class DiskChunkStore implements ChunkStore {
   private async load(id: string, state: StoredState, stored: Sublevels): Promise<void> {
     const manifestBytes = await stored.manifests.get(id)
     if (manifestBytes === undefined || fromHex(id, 32) === undefined) return
-    const fresh = newEntry({ manifestBytes, root: state.root, role: state.role, trackers: state.trackers })
+    const fresh = newEntry({ manifestBytes, root: state.root, role: state.role, trackers: state.trackers, peers: state.peers })
     const have = await stored.haves.get(id)
     const chunks = manifestChunkCount(fresh.record.manifest)
     Object.assign(fresh.record, { paused: state.paused, error: state.error, have: toBitfield(chunks, have) })
@@ -284,8 +287,8 @@ export class DiskChunkStore implements ChunkStore {
   }
 
   private stateOf(entry: DiskEntry): StoredState {
-    const { root, role, trackers, paused, error } = entry.record
-    return { root, role, trackers, paused, error, stamps: entry.stamps }
+    const { root, role, trackers, peers, paused, error } = entry.record
+    return { root, role, trackers, peers, paused, error, stamps: entry.stamps }
   }
 }
 
