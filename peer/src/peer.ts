@@ -19,6 +19,7 @@ import { RateMeter } from './rate/rate-meter.js'
 import { TokenBucket } from './rate/token-bucket.js'
 import { manifestFromPath } from './share/manifest-from-path.js'
 import type { ContentRecord } from './store/chunk-store.js'
+import { ChunkHasher } from './store/chunk-hasher.js'
 import { DiskChunkStore } from './store/disk-store.js'
 import { manifestFailure } from './tracker/manifest-failure.js'
 import { TrackerPool } from './tracker/tracker-pool.js'
@@ -110,6 +111,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   identity!: Identity
   port = 0
   private store!: DiskChunkStore
+  private readonly hasher = new ChunkHasher()
   private wire!: WireServer
   private trackers!: TrackerPool
   private readonly downloads = new Map<string, Download>()
@@ -138,7 +140,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const o = this.options
     this.identity = await loadIdentity(o.dataDir)
     this.store = new DiskChunkStore({
-      location: join(o.dataDir, 'db'),
+      location: join(o.dataDir, 'db'), digest: (data) => this.hasher.digest(data),
       onRecheck: (id, rechecked, lost) => o.log.info({ content: id, rechecked, lost }, 'files changed while stopped; chunks re-hashed'),
       onReadOnly: (why) => o.log.warn({ dataDir: o.dataDir }, why),
     })
@@ -245,6 +247,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.trackers?.close()
     await this.wire?.close()
     await this.store?.close()
+    await this.hasher.close()
   }
 
   private startDownload(record: ContentRecord): void {

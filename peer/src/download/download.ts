@@ -138,7 +138,8 @@ export class Download {
     this.content = fromHex(record.id, 32)!
     this.self = toHex(init.peerId)
     this.maxStoring = Math.max(2, Math.floor(options.storeBacklogBytes / record.manifest.chunkSize))
-    this.pool = new BufferPool(record.manifest.chunkSize + PIECE_HEAD_BYTES, this.maxStoring)
+    // Shared blocks: the store's hasher reads a piece on its own thread without a copy.
+    this.pool = new BufferPool(record.manifest.chunkSize + PIECE_HEAD_BYTES, this.maxStoring, true)
     this.scheduler = new Scheduler({
       chunkCount: record.have.size, have: record.have, perPeerInflight: options.perPeerInflight, initialInflight: Math.min(INITIAL_DEPTH, options.perPeerInflight),
       requestTimeoutMs: options.requestTimeoutMs, banAfter: options.banAfter, endgameDuplicates: 1, resortMs: 50,

@@ -3,6 +3,7 @@ import type { AddContent, ContentRecord } from './chunk-store.js'
 import { FileSet } from './file-set.js'
 import { ContentLayout } from './layout.js'
 import { verifyChunk } from './verify.js'
+import type { ChunkDigest } from './verify.js'
 
 /** A content as a store holds it: the public record plus its open files. */
 export interface ContentEntry {
@@ -32,8 +33,8 @@ export function newEntry(input: AddContent, have?: Bitfield): ContentEntry {
  * Checks a chunk about to be written: its hash must match, and only downloads are
  * written. Returns false when the chunk is already held and nothing needs writing.
  */
-export async function checkWrite(entry: ContentEntry, chunk: number, data: Uint8Array): Promise<boolean> {
-  await verifyChunk(entry.record.manifest, chunk, data)
+export async function checkWrite(entry: ContentEntry, chunk: number, data: Uint8Array, digest?: ChunkDigest): Promise<boolean> {
+  await verifyChunk(entry.record.manifest, chunk, data, digest)
   if (entry.record.have.has(chunk)) return false
   if (entry.record.role !== 'download') throw new ShoalError(ErrorCode.INVALID_ARGUMENT, 'a shared content is not written to')
   return true

@@ -10,6 +10,7 @@ import type { ContentEntry } from './content-entry.js'
 import type { FileStamp } from './file-set.js'
 import { GroupCommit } from './group-commit.js'
 import { verifyChunk } from './verify.js'
+import type { ChunkDigest } from './verify.js'
 
 /** What LevelDB keeps per content besides the manifest and the verified bitfield. */
 interface StoredState {
@@ -43,6 +44,8 @@ export interface DiskChunkStoreInit {
   onReadOnly?: (why: string) => void
   /** While read-only, a write tries to open the database again at most this often. Default 5 s. */
   reopenMs?: number
+  /** Hashes the chunks given to `write`; default: on the spot. */
+  digest?: ChunkDigest
 }
 
 type Db = Level<string, unknown>
@@ -173,7 +176,7 @@ export class DiskChunkStore implements ChunkStore {
 
   async write(id: string, chunk: number, data: Uint8Array): Promise<void> {
     const entry = this.entries.mustGet(id)
-    if (!(await checkWrite(entry, chunk, data))) return
+    if (!(await checkWrite(entry, chunk, data, this.init.digest))) return
     await this.writable()
     const files = await entry.files.write(chunk, data)
     await this.commits.submit({ entry, chunk, files })

@@ -8,13 +8,16 @@ export class BufferPool {
   /** Blocks handed out and not yet given back; a block never given back is just collected. */
   private readonly lent = new WeakSet<ArrayBufferLike>()
 
-  /** `keep`: free blocks held at most; more given back are left to the collector. */
-  constructor(readonly blockBytes: number, private readonly keep: number) {}
+  /**
+   * `keep`: free blocks held at most; more given back are left to the collector. `shared`:
+   * blocks in shared memory, which a worker thread can read where they lie.
+   */
+  constructor(readonly blockBytes: number, private readonly keep: number, private readonly shared = false) {}
 
   /** `length` bytes from a block, or undefined when that does not fit in one. */
   take(length: number): Buffer | undefined {
     if (length > this.blockBytes) return undefined
-    const block = this.free.pop() ?? Buffer.allocUnsafeSlow(this.blockBytes)
+    const block = this.free.pop() ?? (this.shared ? Buffer.from(new SharedArrayBuffer(this.blockBytes)) : Buffer.allocUnsafeSlow(this.blockBytes))
     this.lent.add(block.buffer)
     return block.subarray(0, length)
   }

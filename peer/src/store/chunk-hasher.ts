@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
+import { ErrorCode, ShoalError } from '@shoal/protocol'
+
+export interface HashRequest {
+  seq: number
+  memory: SharedArrayBuffer
+  offset: number
+  length: number
+}
+
+export interface HashReply {
+  seq: number
+  digest: Uint8Array
+}
+
+/**
+ * A chunk at least this long is worth the trip to the worker (a message each way, tens of
+ * microseconds); a shorter one is hashed on the spot.
+ */
+const OFFLOAD_BYTES = 256 * 1024
+
+const WORKER_URL = new URL('./hash-worker.js', import.meta.url)
+
+/**
+ * SHA-256 of received chunks on a thread of its own, so the daemon's event loop goes on
+ * reading sockets while a chunk is hashed: a single-source download is otherwise bound by
+ * one core doing both. Only chunks in shared memory (the download's receive blocks) can be
+ * hashed there without a copy; anything else is hashed in place. The worker starts on first
+ * use, holds the process open only while it has work, and starts again after a crash.
+ */
+export class ChunkHasher {
+  private worker: Worker | undefined
+  private seq = 0
+  /** Settles each hash in flight with its digest, or with why it failed. */
+  private readonly pending = new Map<number, (outcome: Uint8Array | Error) => void>()
+
+  async digest(data: Uint8Array): Promise<Uint8Array> {
+    if (!(data.buffer instanceof SharedArrayBuffer) || data.length < OFFLOAD_BYTES) return createHash('sha256').update(data).digest()
+    const seq = ++this.seq
+    const worker = (this.worker ??= this.spawn())
+    if (this.pending.size === 0) worker.ref()
+    worker.postMessage({ seq, memory: data.buffer as SharedArrayBuffer, offset: data.byteOffset, length: data.length } satisfies HashRequest)
+    const outcome = await new Promise<Uint8Array | Error>((settle) => this.pending.set(seq, settle))
+    if (outcome instanceof Error) throw outcome
+    return outcome
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker
+    this.worker = undefined
+    await worker?.terminate()
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_URL, { execArgv: [] })
+    worker.unref()
+    worker.on('message', ({ seq, digest }: HashReply) => {
+      this.pending.get(seq)?.(digest)
+      this.pending.delete(seq)
+      if (this.pending.size === 0) worker.unref()
+    })
+    // Every hash in flight fails as an internal error; the next one starts a fresh worker.
+    // ('exit' follows 'error': the second must not fail hashes already sent to that fresh one.)
+    let down = false
+    const stopped = (err: Error): void => {
+      if (down) return
+      down = true
+      if (this.worker === worker) this.worker = undefined
+      for (const settle of this.pending.values()) settle(new ShoalError(ErrorCode.INTERNAL, err.message, { cause: err }))
+      this.pending.clear()
+    }
+    worker.on('error', stopped)
+    worker.on('exit', () => stopped(new Error('hash worker stopped')))
+    return worker
+  }
+}

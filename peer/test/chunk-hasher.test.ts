@@ -1,0 +1,44 @@
+import { createHash, randomFillSync } from 'node:crypto'
+import t from 'tap'
+import { ErrorCode } from '@shoal/protocol'
+import type { Manifest } from '@shoal/protocol'
+import { ChunkHasher } from '../src/store/chunk-hasher.js'
+import { verifyChunk } from '../src/store/verify.js'
+
+const MiB = 1024 * 1024
+const sha256 = (data: Uint8Array): Buffer => createHash('sha256').update(data).digest()
+const shared = (bytes: number): Buffer => randomFillSync(Buffer.from(new SharedArrayBuffer(bytes)))
+
+t.test('digests match SHA-256 whether the worker or this thread computes them', async (t) => {
+  const hasher = new ChunkHasher()
+  t.teardown(() => hasher.close())
+  const block = shared(4 * MiB)
+  const views = [block.subarray(0, MiB), block.subarray(MiB + 7, 3 * MiB), block.subarray(3 * MiB, 3 * MiB + 1000)]
+  const plain = randomFillSync(Buffer.alloc(MiB))
+  for (const view of [...views, plain]) t.same(Buffer.from(await hasher.digest(view)), sha256(view), `${view.length} bytes, ${view.buffer instanceof SharedArrayBuffer ? 'shared' : 'private'} memory`)
+  const many = Array.from({ length: 32 }, (_, i) => block.subarray(i * 64 * 1024, i * 64 * 1024 + 2 * MiB))
+  const digests = await Promise.all(many.map((v) => hasher.digest(v)))
+  t.ok(digests.every((d, i) => Buffer.from(d).equals(sha256(many[i]))), '32 at once, each its own answer')
+})
+
+t.test('a chunk that does not match is refused on the worker path too', async (t) => {
+  const hasher = new ChunkHasher()
+  t.teardown(() => hasher.close())
+  const data = shared(2 * MiB)
+  const chunkHashes = Buffer.concat([sha256(data.subarray(0, MiB)), sha256(data.subarray(MiB))])
+  const manifest = { version: 1, name: 'x.bin', kind: 'file', chunkSize: MiB, size: data.length, files: [{ path: 'x.bin', size: data.length }], chunkHashes, root: new Uint8Array(32) } as Manifest
+  await t.resolves(verifyChunk(manifest, 1, data.subarray(MiB), (d) => hasher.digest(d)), 'the right bytes pass')
+  data[MiB + 5] ^= 1
+  await t.rejects(verifyChunk(manifest, 1, data.subarray(MiB), (d) => hasher.digest(d)), { code: ErrorCode.HASH_MISMATCH }, 'one flipped bit is caught')
+})
+
+t.test('hashes in flight when the worker stops fail as internal errors; the next one starts a new worker', async (t) => {
+  const hasher = new ChunkHasher()
+  t.teardown(() => hasher.close())
+  const block = shared(8 * MiB)
+  const inFlight = Array.from({ length: 8 }, (_, i) => hasher.digest(block.subarray(i * MiB, (i + 1) * MiB)).then(() => 'done', (err: { code?: string }) => err.code))
+  await hasher.close()
+  const outcomes = await Promise.all(inFlight)
+  t.ok(outcomes.every((o) => o === 'done' || o === ErrorCode.INTERNAL), `each finished or failed as internal (${[...new Set(outcomes)].join(', ')})`)
+  t.same(Buffer.from(await hasher.digest(block.subarray(0, MiB))), sha256(block.subarray(0, MiB)), 'a later hash works')
+})
