@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
-import { ErrorCode, ShoalError } from '@shoal/protocol'
 
 export interface HashRequest {
   seq: number
@@ -27,13 +26,14 @@ const WORKER_URL = new URL('./hash-worker.js', import.meta.url)
  * reading sockets while a chunk is hashed: a single-source download is otherwise bound by
  * one core doing both. Only chunks in shared memory (the download's receive blocks) can be
  * hashed there without a copy; anything else is hashed in place. The worker starts on first
- * use, holds the process open only while it has work, and starts again after a crash.
+ * use, holds the process open only while it has work, and starts again after a crash (what
+ * it had in flight is hashed here: a crash never fails a download).
  */
 export class ChunkHasher {
   private worker: Worker | undefined
   private seq = 0
-  /** Settles each hash in flight with its digest, or with why it failed. */
-  private readonly pending = new Map<number, (outcome: Uint8Array | Error) => void>()
+  /** Settles each hash in flight with its digest, or with nothing when the worker stopped. */
+  private readonly pending = new Map<number, (digest: Uint8Array | undefined) => void>()
 
   async digest(data: Uint8Array): Promise<Uint8Array> {
     if (!(data.buffer instanceof SharedArrayBuffer) || data.length < OFFLOAD_BYTES) return createHash('sha256').update(data).digest()
@@ -41,9 +41,9 @@ export class ChunkHasher {
     const worker = (this.worker ??= this.spawn())
     if (this.pending.size === 0) worker.ref()
     worker.postMessage({ seq, memory: data.buffer as SharedArrayBuffer, offset: data.byteOffset, length: data.length } satisfies HashRequest)
-    const outcome = await new Promise<Uint8Array | Error>((settle) => this.pending.set(seq, settle))
-    if (outcome instanceof Error) throw outcome
-    return outcome
+    const outcome = await new Promise<Uint8Array | undefined>((settle) => this.pending.set(seq, settle))
+    // The worker stopped before answering: the chunk is still here, so hash it here.
+    return outcome ?? createHash('sha256').update(data).digest()
   }
 
   async close(): Promise<void> {
@@ -60,18 +60,18 @@ export class ChunkHasher {
       this.pending.delete(seq)
       if (this.pending.size === 0) worker.unref()
     })
-    // Every hash in flight fails as an internal error; the next one starts a fresh worker.
-    // ('exit' follows 'error': the second must not fail hashes already sent to that fresh one.)
+    // Hashes in flight are done here instead; the next one starts a fresh worker. ('exit'
+    // follows 'error': the second must not take hashes already sent to that fresh one.)
     let down = false
-    const stopped = (err: Error): void => {
+    const stopped = (): void => {
       if (down) return
       down = true
       if (this.worker === worker) this.worker = undefined
-      for (const settle of this.pending.values()) settle(new ShoalError(ErrorCode.INTERNAL, err.message, { cause: err }))
+      for (const settle of this.pending.values()) settle(undefined)
       this.pending.clear()
     }
     worker.on('error', stopped)
-    worker.on('exit', () => stopped(new Error('hash worker stopped')))
+    worker.on('exit', stopped)
     return worker
   }
 }
