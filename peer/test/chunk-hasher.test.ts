@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
+import { once } from 'node:events'
 import t from 'tap'
 import { ErrorCode } from '@shoal/protocol'
 import type { Manifest } from '@shoal/protocol'
@@ -32,7 +34,7 @@ t.test('a chunk that does not match is refused on the worker path too', async (t
   await t.rejects(verifyChunk(manifest, 1, data.subarray(MiB), (d) => hasher.digest(d)), { code: ErrorCode.HASH_MISMATCH }, 'one flipped bit is caught')
 })
 
-t.test('hashes in flight when the worker stops are done on this thread; the next one starts a new worker', async (t) => {
+t.test('hashes in flight when the worker stops are done on this thread, and so is everything after close', async (t) => {
   const hasher = new ChunkHasher()
   t.teardown(() => hasher.close())
   const block = shared(8 * MiB)
@@ -41,5 +43,36 @@ t.test('hashes in flight when the worker stops are done on this thread; the next
   await hasher.close()
   const digests = await Promise.all(inFlight)
   t.ok(digests.every((d, i) => Buffer.from(d).equals(sha256(views[i]))), 'each still gets its right digest')
-  t.same(Buffer.from(await hasher.digest(views[0])), sha256(views[0]), 'a later hash works')
+  t.same(Buffer.from(await hasher.digest(views[0])), sha256(views[0]), 'a hash after close works')
+})
+
+t.test('a worker that cannot start: every hash is still right, computed on this thread', async (t) => {
+  const hasher = new ChunkHasher(new URL('./no-such-worker.js', import.meta.url))
+  t.teardown(() => hasher.close())
+  const block = shared(6 * MiB)
+  for (let i = 0; i < 6; i++) {
+    const view = block.subarray(i * MiB, (i + 1) * MiB)
+    t.same(Buffer.from(await hasher.digest(view)), sha256(view), `hash ${i + 1}`)
+  }
+})
+
+t.test('an idle worker does not keep the process alive', async (t) => {
+  const script = `
+    import { ChunkHasher } from ${JSON.stringify(new URL('../src/store/chunk-hasher.js', import.meta.url).href)}
+    const data = Buffer.from(new SharedArrayBuffer(1 << 20))
+    await new ChunkHasher().digest(data)
+    console.log('hashed')
+  `
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d))
+  let timer: NodeJS.Timeout | undefined
+  const exited = await Promise.race([
+    once(child, 'exit').then(([code]) => code as number | null),
+    new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 10_000))),
+  ])
+  clearTimeout(timer)
+  child.kill('SIGKILL')
+  t.equal(out.trim(), 'hashed', 'the worker answered')
+  t.equal(exited, 0, 'and the process ended by itself, the hasher never closed')
 })

@@ -128,8 +128,8 @@ export class Download {
   /** Pieces received and being verified and stored. */
   private storing = 0
   /**
-   * At most this many pieces wait to be stored before requests pause, so a network faster
-   * than the disk cannot fill the memory with pieces waiting to be written.
+   * Pieces asked for plus pieces waiting to be stored stay within this many, so a network
+   * faster than the disk cannot fill the memory with pieces waiting to be written.
    */
   private readonly maxStoring: number
 
@@ -342,7 +342,7 @@ export class Download {
     do {
       this.pumpAgain = false
       while (!this.stopped && !this.scheduler.complete) {
-        const budget = Math.min(limit.concurrency - limit.activeCount - limit.pendingCount, this.maxStoring - this.storing)
+        const budget = Math.min(limit.concurrency - limit.activeCount - limit.pendingCount, this.maxStoring - this.storing - this.outstanding.size)
         if (budget <= 0) break
         // Under a download limit, each request first waits for its bytes' worth of tokens.
         if (bucket.limit > 0 && !(await bucket.take(record.manifest.chunkSize, this.halt.signal).then(() => true, () => false))) return
@@ -414,6 +414,7 @@ export class Download {
       return
     }
     this.stored(data)
+    if (this.stopped) return
     this.fetched++
     conn.chunks++
     this.meter.add(req.length)

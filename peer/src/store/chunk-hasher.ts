@@ -21,6 +21,9 @@ const OFFLOAD_BYTES = 256 * 1024
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url)
 
+/** After this many worker failures in a row (it cannot start, or keeps dying), hash here for good. */
+const MAX_FAILURES = 3
+
 /**
  * SHA-256 of received chunks on a thread of its own, so the daemon's event loop goes on
  * reading sockets while a chunk is hashed: a single-source download is otherwise bound by
@@ -34,28 +37,43 @@ export class ChunkHasher {
   private seq = 0
   /** Settles each hash in flight with its digest, or with nothing when the worker stopped. */
   private readonly pending = new Map<number, (digest: Uint8Array | undefined) => void>()
+  private failures = 0
+  private closed = false
+
+  /** `workerUrl`: the worker's module (tests name one that fails). */
+  constructor(private readonly workerUrl: URL = WORKER_URL) {}
 
   async digest(data: Uint8Array): Promise<Uint8Array> {
-    if (!(data.buffer instanceof SharedArrayBuffer) || data.length < OFFLOAD_BYTES) return createHash('sha256').update(data).digest()
+    const here = (): Uint8Array => createHash('sha256').update(data).digest()
+    if (this.closed || this.failures >= MAX_FAILURES || !(data.buffer instanceof SharedArrayBuffer) || data.length < OFFLOAD_BYTES) return here()
     const seq = ++this.seq
-    const worker = (this.worker ??= this.spawn())
+    let worker: Worker
+    try {
+      worker = this.worker ??= this.spawn()
+    } catch {
+      this.failures++
+      return here()
+    }
     if (this.pending.size === 0) worker.ref()
     worker.postMessage({ seq, memory: data.buffer as SharedArrayBuffer, offset: data.byteOffset, length: data.length } satisfies HashRequest)
     const outcome = await new Promise<Uint8Array | undefined>((settle) => this.pending.set(seq, settle))
     // The worker stopped before answering: the chunk is still here, so hash it here.
-    return outcome ?? createHash('sha256').update(data).digest()
+    return outcome ?? here()
   }
 
+  /** Stops the worker; later digests are computed in place. */
   async close(): Promise<void> {
+    this.closed = true
     const worker = this.worker
     this.worker = undefined
     await worker?.terminate()
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_URL, { execArgv: [] })
+    const worker = new Worker(this.workerUrl, { execArgv: [] })
     worker.unref()
     worker.on('message', ({ seq, digest }: HashReply) => {
+      this.failures = 0
       this.pending.get(seq)?.(digest)
       this.pending.delete(seq)
       if (this.pending.size === 0) worker.unref()
@@ -66,6 +84,7 @@ export class ChunkHasher {
     const stopped = (): void => {
       if (down) return
       down = true
+      if (!this.closed) this.failures++
       if (this.worker === worker) this.worker = undefined
       for (const settle of this.pending.values()) settle(undefined)
       this.pending.clear()

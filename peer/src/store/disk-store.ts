@@ -27,6 +27,8 @@ interface StoredState {
 
 interface DiskEntry extends ContentEntry {
   stamps: (FileStamp | null)[]
+  /** Writes under way (hashing, writing or committing), awaited before the entry goes. */
+  writes: Set<Promise<void>>
 }
 
 interface Written {
@@ -70,6 +72,8 @@ export class DiskChunkStore implements ChunkStore {
   /** Why changes are refused while the disk is full. */
   private readOnly: ShoalError | undefined
   private reopenAt = 0
+  /** Set by `close`: writes are refused from then on. */
+  private closing = false
 
   constructor(private readonly init: DiskChunkStoreInit) {
     this.db = new Level<string, unknown>(init.location, { valueEncoding: 'json' })
@@ -152,7 +156,7 @@ export class DiskChunkStore implements ChunkStore {
     if (existing !== undefined) return existing.record
     await this.writable()
     if (input.role === 'download') await fresh.files.create(true)
-    const entry: DiskEntry = { ...fresh, stamps: await this.stampAll(fresh) }
+    const entry: DiskEntry = { ...fresh, stamps: await this.stampAll(fresh), writes: new Set() }
     await this.db.batch()
       .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
       .put(entry.record.id, entry.record.manifestBytes, { sublevel: this.manifests })
@@ -175,17 +179,37 @@ export class DiskChunkStore implements ChunkStore {
   }
 
   async write(id: string, chunk: number, data: Uint8Array): Promise<void> {
+    if (this.closing) throw new ShoalError(ErrorCode.NOT_FOUND, 'the store is closed')
     const entry = this.entries.mustGet(id)
+    const written = this.writeChunk(entry, chunk, data)
+    entry.writes.add(written)
+    try {
+      await written
+    } finally {
+      entry.writes.delete(written)
+    }
+  }
+
+  private async writeChunk(entry: DiskEntry, chunk: number, data: Uint8Array): Promise<void> {
     if (!(await checkWrite(entry, chunk, data, this.init.digest))) return
     await this.writable()
+    this.mustHold(entry)
     const files = await entry.files.write(chunk, data)
     await this.commits.submit({ entry, chunk, files })
+    // A commit skips a content removed meanwhile: then nothing was recorded.
+    this.mustHold(entry)
+  }
+
+  /** Throws unless `entry` is still one of this store's contents. */
+  private mustHold(entry: DiskEntry): void {
+    if (this.entries.get(entry.record.id) !== entry) throw new ShoalError(ErrorCode.NOT_FOUND, `content ${entry.record.id} was removed`)
   }
 
   async remove(id: string): Promise<void> {
     const entry = this.entries.mustGet(id)
     await this.writable()
     this.entries.delete(id)
+    await Promise.allSettled(entry.writes)
     await this.commits.drained()
     await this.db.batch()
       .del(id, { sublevel: this.records })
@@ -196,6 +220,8 @@ export class DiskChunkStore implements ChunkStore {
   }
 
   async close(): Promise<void> {
+    this.closing = true
+    await Promise.allSettled([...this.entries.values()].flatMap((e) => [...e.writes]))
     await this.commits.drained()
     await this.entries.closeAll()
     await this.db.close()
@@ -235,7 +261,7 @@ export class DiskChunkStore implements ChunkStore {
     const have = await stored.haves.get(id)
     const chunks = manifestChunkCount(fresh.record.manifest)
     Object.assign(fresh.record, { paused: state.paused, error: state.error, have: toBitfield(chunks, have) })
-    const entry: DiskEntry = { ...fresh, stamps: state.stamps }
+    const entry: DiskEntry = { ...fresh, stamps: state.stamps, writes: new Set() }
     const changed = await this.changedFiles(entry)
     if (changed.length > 0) {
       if (entry.record.role === 'download') await entry.files.create(false).catch(() => undefined)

@@ -19,6 +19,8 @@ const MAX_OPEN_FILES = 64
  */
 export class FileSet {
   private readonly handles = new Map<number, OpenFile>()
+  /** Set by `close`: nothing opens a file again after it. */
+  private closed = false
 
   constructor(readonly layout: ContentLayout, private readonly writable: boolean) {}
 
@@ -96,6 +98,7 @@ export class FileSet {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     const all = [...this.handles.values()]
     this.handles.clear()
     await Promise.all(all.map(async (h) => (await h.opened.catch(() => undefined))?.close()))
@@ -112,6 +115,7 @@ export class FileSet {
   }
 
   private handle(fileIndex: number): OpenFile {
+    if (this.closed) throw new ShoalError(ErrorCode.NOT_FOUND, `${this.layout.pathOf(fileIndex)} is closed`)
     let h = this.handles.get(fileIndex)
     if (h !== undefined) {
       // Map order doubles as recency order for evicting the least recently used handle.
