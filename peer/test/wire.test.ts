@@ -33,6 +33,7 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chun
   await writeFile(join(dir, 'f'), data)
   const built = await manifestFromPath(join(dir, 'f'), { chunkSize: shape.chunkSize })
   const store = new MemoryChunkStore()
+  t.teardown(() => store.close())
   const rec = await store.add({ manifestBytes: built.bytes, root: join(dir, 'f'), role: 'seed', trackers: [] })
   rec.have.clear(4)
   const uploaded: number[] = []
