@@ -56,6 +56,19 @@ t.test('a worker that cannot start: every hash is still right, computed on this 
   }
 })
 
+t.test('a worker that crashes mid-job: the chunks it held are hashed here, crash after crash', async (t) => {
+  const hasher = new ChunkHasher(new URL('./crashing-hash-worker.js', import.meta.url))
+  t.teardown(() => hasher.close())
+  const block = shared(8 * MiB)
+  const views = Array.from({ length: 8 }, (_, i) => block.subarray(i * MiB, (i + 1) * MiB))
+  for (const round of [0, 1, 2]) {
+    const pair = views.slice(round * 2, round * 2 + 2)
+    const digests = await Promise.all(pair.map((v) => hasher.digest(v)))
+    t.ok(digests.every((d, i) => Buffer.from(d).equals(sha256(pair[i]))), `crash ${round + 1}: both chunks in flight still get their right digest`)
+  }
+  t.same(Buffer.from(await hasher.digest(views[7])), sha256(views[7]), 'after three crashes, hashed here: still right')
+})
+
 t.test('an idle worker does not keep the process alive', async (t) => {
   const script = `
     import { ChunkHasher } from ${JSON.stringify(new URL('../src/store/chunk-hasher.js', import.meta.url).href)}
