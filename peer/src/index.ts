@@ -37,8 +37,8 @@ export interface PeerInit {
   /** Requests in flight across all downloads. Default 64. */
   globalInflight?: number
   /**
-   * Bytes of received pieces a download lets wait for the disk before it pauses its
-   * requests (also the receive buffers it keeps). Default 32 MiB.
+   * Bytes of pieces a download has asked for or has waiting for the disk, beyond which it
+   * pauses its requests (also the receive buffers it keeps). Default 32 MiB.
    */
   storeBacklogBytes?: number
   /** Sources one download connects to. Default 30. */

@@ -20,7 +20,7 @@ export interface DownloadOptions {
   maxPeers: number
   findIntervalMs: number
   maxInvalid: number
-  /** Bytes of received pieces that may wait to be stored before requests pause. */
+  /** Bytes of pieces asked for or waiting to be stored, beyond which requests pause. */
   storeBacklogBytes: number
 }
 
