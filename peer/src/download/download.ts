@@ -342,7 +342,7 @@ export class Download {
     do {
       this.pumpAgain = false
       while (!this.stopped && !this.scheduler.complete) {
-        const budget = Math.min(limit.concurrency - limit.activeCount - limit.pendingCount, this.maxStoring - this.storing - this.outstanding.size)
+        const budget = Math.min(limit.concurrency - limit.activeCount - limit.pendingCount, this.maxStoring - this.backlog)
         if (budget <= 0) break
         // Under a download limit, each request first waits for its bytes' worth of tokens.
         if (bucket.limit > 0 && !(await bucket.take(record.manifest.chunkSize, this.halt.signal).then(() => true, () => false))) return
@@ -386,10 +386,17 @@ export class Download {
     this.finish(r.peer, r.chunk)
   }
 
+  /** Pieces asked for plus pieces being stored: what `maxStoring` bounds. */
+  private get backlog(): number {
+    return this.storing + this.outstanding.size
+  }
+
   /** The store is done with a piece (has the bytes on disk, or refused them): its buffer can take the next one. */
   private stored(data: Uint8Array): void {
     this.pool.give(data)
-    if (this.storing-- >= this.maxStoring) this.pump()
+    const wasFull = this.backlog >= this.maxStoring
+    this.storing--
+    if (wasFull) this.pump()
   }
 
   private async onPiece(conn: Connection, req: SentRequest, data: Uint8Array): Promise<void> {
