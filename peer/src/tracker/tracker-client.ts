@@ -256,7 +256,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   /** Between half the longest backoff and the longest, jittered like the backoff itself. */
   private slowRetryMs(): number {
     const longest = this.init.backoff.maxMs
-    return Math.floor(longest / 2 + Math.min(longest, this.backoff.next()) / 2)
+    return Math.floor(longest / 2 + this.backoff.next() / 2)
   }
 
   private teardown(why: string): void {
