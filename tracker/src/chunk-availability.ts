@@ -65,16 +65,21 @@ export class ChunkAvailability {
   }
 
   /**
-   * Up to `limit` chunks of `wanted` that have holders, fewest holders first. Walks the
-   * sorted order from the first held chunk, at most `budget` steps; returns undefined when
-   * the budget ran out first (wanted is too sparse for the walk to pay off).
+   * Up to `limit` chunks of `wanted` that have holders, fewest holders first, with each one's
+   * holder count in `holders` (read off the bucket edges, not from the scattered per-chunk
+   * counts). Walks the sorted order from the first held chunk, at most `budget` steps;
+   * returns undefined when the budget ran out first (wanted is too sparse for the walk to pay off).
    */
-  rarestByOrder(wanted: Uint8Array, limit: number, budget: number): number[] | undefined {
+  rarestByOrder(wanted: Uint8Array, limit: number, budget: number, holders: Uint32Array): number[] | undefined {
     const out: number[] = []
-    const end = Math.min(this.chunkCount, this.starts[1] + budget)
-    for (let i = this.starts[1]; i < end; i++) {
-      const chunk = this.order[i]
+    const { order, starts } = this
+    const end = Math.min(this.chunkCount, starts[1] + budget)
+    let bucket = 1
+    for (let i = starts[1]; i < end; i++) {
+      const chunk = order[i]
       if (hasBit(wanted, chunk)) {
+        while (bucket + 1 < starts.length && i >= starts[bucket + 1]) bucket++
+        holders[out.length] = bucket
         out.push(chunk)
         if (out.length === limit) return out
       }

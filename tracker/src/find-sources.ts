@@ -39,12 +39,10 @@ const rarestMask = new Uint8Array(RAREST_LIMIT)
  * the sample the answer is exact.
  */
 export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Uint8Array, max: number, policy: FindPolicy): FindResult {
-  const rarest = rarestWanted(swarm, wanted)
+  const rarest = rarestWanted(swarm, wanted, rarestHolders)
   const n = rarest.length
   if (n === 0) return { peers: [], rarest }
-  const holders = swarm.availability
   for (let k = 0; k < n; k++) {
-    rarestHolders[k] = holders[rarest[k]]
     rarestByte[k] = rarest[k] >>> 3
     rarestMask[k] = 0x80 >>> (rarest[k] & 7)
   }
@@ -82,12 +80,13 @@ function found(member: Member): FoundPeer {
 }
 
 /**
- * The rarest wanted chunks: a walk along the swarm's availability order, which ends soon
- * when wanted is dense; if it has not ended within a budget of a quarter of the chunks
- * (sparse wanted), one pass over the wanted bits instead. Either way O(wanted bitfield).
+ * The rarest wanted chunks, their holder counts in `holders`: a walk along the swarm's
+ * availability order, which ends soon when wanted is dense; if it has not ended within a
+ * budget of a quarter of the chunks (sparse wanted), one pass over the wanted bits instead.
+ * Either way O(wanted bitfield).
  */
-function rarestWanted(swarm: Swarm, wanted: Uint8Array): number[] {
-  return swarm.chunks.rarestByOrder(wanted, RAREST_LIMIT, 2 * wanted.length) ?? rarestChunks(swarm.availability, wanted)
+function rarestWanted(swarm: Swarm, wanted: Uint8Array, holders: Uint32Array): number[] {
+  return swarm.chunks.rarestByOrder(wanted, RAREST_LIMIT, 2 * wanted.length, holders) ?? rarestChunks(swarm.availability, wanted, RAREST_LIMIT, holders)
 }
 
 /** Scratch for rarestChunks: a max-heap of packed (holders, chunk) keys; finds run one at a time. */
@@ -95,10 +94,11 @@ let heap = new Float64Array(RAREST_LIMIT)
 
 /**
  * Up to `limit` wanted chunks with at least one holder, fewest holders first (then lowest
- * index). One pass over the wanted bits keeps the `limit` smallest packed keys in a max-heap;
- * a chunk no better than the worst kept costs one comparison.
+ * index), their holder counts in `holders` when given. One pass over the wanted bits keeps
+ * the `limit` smallest packed keys in a max-heap; a chunk no better than the worst kept
+ * costs one comparison.
  */
-export function rarestChunks(availability: Uint32Array, wanted: Uint8Array, limit = RAREST_LIMIT): number[] {
+export function rarestChunks(availability: Uint32Array, wanted: Uint8Array, limit = RAREST_LIMIT, holders?: Uint32Array): number[] {
   if (heap.length < limit) heap = new Float64Array(limit)
   const h = heap
   let size = 0
@@ -122,7 +122,9 @@ export function rarestChunks(availability: Uint32Array, wanted: Uint8Array, limi
       }
     }
   }
-  return Array.from(h.slice(0, size).sort(), (key) => key % CHUNK_SPAN)
+  const keys = h.slice(0, size).sort()
+  if (holders !== undefined) for (let k = 0; k < size; k++) holders[k] = Math.floor(keys[k] / CHUNK_SPAN)
+  return Array.from(keys, (key) => key % CHUNK_SPAN)
 }
 
 function siftUp(h: Float64Array, at: number, key: number): void {

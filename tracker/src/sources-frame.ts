@@ -10,28 +10,33 @@ const chunkWords = new WordScratch()
 /** A source's `chunks` when the find did not ask for them. */
 const NOT_ASKED = new Uint8Array(0)
 
+/** Room in front of the payload for the longest WebSocket header, written once the length is known. */
+const HEADER_ROOM = 10
+
 /**
  * Encodes `sources {id, content, peers, rarest}` straight from a find result, writing each
  * peer's held ∧ wanted into the frame a word at a time when the find asked for `chunks`, and
  * an empty binary in its place when not. It is the hot reply, and building per-peer byte
- * arrays for the generic codec costs several times more. It returns the whole WebSocket
- * frame; its payload is exactly what trackerCodec.encode produces for the same message (a
- * test holds it to that).
+ * arrays for the generic codec costs several times more. The frame is written in one pass
+ * into a reused scratch buffer (sizing it first cost as much as writing it) and copied out
+ * whole, WebSocket header included, so the reply is one buffer and one write. Its payload
+ * is exactly what trackerCodec.encode produces for the same message (a test holds it to that).
  */
 export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult, wanted: Uint8Array, chunks: boolean): Buffer {
   const chunkBytes = chunks ? wanted.length : 0
-  // Exactly the frame's size, WebSocket header included, so the reply is one buffer and one write.
-  const size = frameBytes(id, content, result, chunkBytes)
-  const out = Buffer.allocUnsafe(wsHeaderBytes(size) + size)
-  let at = writeWsHeader(out, size)
   const want = chunks ? wantedWords.load(wanted) : undefined
   if (want !== undefined) chunkWords.take(wanted.length)
+  const tail = 3 + 5 * result.rarest.length
+  let out = room(HEADER_ROOM + 16 + content.length + tail, 0)
+  let at = HEADER_ROOM
   out[at++] = 0x95
   out[at++] = SOURCES_CODE
   at = writeUint(out, at, id)
   at = writeBin(out, at, content)
   at = writeArrayHeader(out, at, result.peers.length)
   for (const peer of result.peers) {
+    // The largest forms: array header, bin16 id, str8 host (at most 3 bytes a UTF-16 unit), uint32 port, bin16 chunks, float64 load.
+    out = room(at + 1 + 3 + peer.peerId.length + 2 + 3 * peer.host.length + 5 + 3 + chunkBytes + 9 + tail, at)
     out[at++] = 0x95
     at = writeBin(out, at, peer.peerId)
     at = writeStr(out, at, peer.host)
@@ -44,19 +49,26 @@ export function encodeSourcesFrame(id: number, content: Uint8Array, result: Find
     at = writeNumber(out, at, peer.load)
   }
   at = writeArrayHeader(out, at, result.rarest.length)
-  for (const chunk of result.rarest) at = writeUint(out, at, chunk)
-  return out
+  for (let i = 0; i < result.rarest.length; i++) at = writeUint(out, at, result.rarest[i])
+  const size = at - HEADER_ROOM
+  const start = HEADER_ROOM - wsHeaderBytes(size)
+  writeWsHeader(out, size, start)
+  const frame = Buffer.allocUnsafe(at - start)
+  out.copy(frame, 0, start, at)
+  return frame
 }
 
-/** The encoded size of the frame encodeSourcesFrame writes. */
-function frameBytes(id: number, content: Uint8Array, result: FindResult, chunkBytes: number): number {
-  let size = 2 + uintBytes(id) + binBytes(content.length) + arrayHeaderBytes(result.peers.length)
-  for (const peer of result.peers) {
-    size += 1 + binBytes(peer.peerId.length) + strBytes(peer.host) + uintBytes(peer.port) + binBytes(chunkBytes) + numberBytes(peer.load)
+/** The encoder's scratch, reused by every reply (encoding is synchronous). */
+let scratch = Buffer.allocUnsafe(64 * 1024)
+
+/** The scratch, grown to at least `bytes` with its first `keep` bytes kept. */
+function room(bytes: number, keep: number): Buffer {
+  if (bytes > scratch.length) {
+    const grown = Buffer.allocUnsafe(Math.max(bytes, 2 * scratch.length))
+    scratch.copy(grown, 0, 0, keep)
+    scratch = grown
   }
-  size += arrayHeaderBytes(result.rarest.length)
-  for (const chunk of result.rarest) size += uintBytes(chunk)
-  return size
+  return scratch
 }
 
 /** out = held ∧ want over held's words; a function of its own so it optimizes as a tight loop. */
@@ -65,28 +77,6 @@ function andWords(out: Uint32Array, held: Uint32Array, want: Uint32Array): void 
 }
 
 // msgpack, in the forms msgpackr chooses: the smallest integer form, float64 for fractions.
-
-function uintBytes(value: number): number {
-  return value < 0x80 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : 5
-}
-
-function numberBytes(value: number): number {
-  return value >>> 0 === value ? uintBytes(value) : 9
-}
-
-function arrayHeaderBytes(length: number): number {
-  return length < 0x10 ? 1 : 3
-}
-
-function binBytes(length: number): number {
-  return (length < 0x100 ? 2 : 3) + length
-}
-
-function strBytes(text: string): number {
-  let length = text.length
-  for (let i = 0; i < text.length && length === text.length; i++) if (text.charCodeAt(i) >= 0x80) length = Buffer.byteLength(text)
-  return (length < 0x20 ? 1 : 2) + length
-}
 
 function writeUint(out: Buffer, at: number, value: number): number {
   if (value < 0x80) {
@@ -98,13 +88,18 @@ function writeUint(out: Buffer, at: number, value: number): number {
     out[at + 1] = value
     return at + 2
   }
+  // Byte stores: Buffer's writeUInt16BE / writeUInt32BE check their arguments on every call.
   if (value < 0x10000) {
     out[at] = 0xcd
-    out.writeUInt16BE(value, at + 1)
+    out[at + 1] = value >>> 8
+    out[at + 2] = value & 0xff
     return at + 3
   }
   out[at] = 0xce
-  out.writeUInt32BE(value, at + 1)
+  out[at + 1] = value >>> 24
+  out[at + 2] = (value >>> 16) & 0xff
+  out[at + 3] = (value >>> 8) & 0xff
+  out[at + 4] = value & 0xff
   return at + 5
 }
 

@@ -9,22 +9,23 @@ export function wsHeaderBytes(length: number): number {
   return length < 126 ? 2 : length < 0x10000 ? 4 : 10
 }
 
-/** Writes the header for a payload of `length` bytes at the start of `frame`; returns where the payload starts. */
-export function writeWsHeader(frame: Buffer, length: number): number {
-  frame[0] = 0x82 // FIN + binary opcode
+/** Writes the header for a payload of `length` bytes at `at` in `frame`; returns where the payload starts. */
+export function writeWsHeader(frame: Buffer, length: number, at = 0): number {
+  frame[at] = 0x82 // FIN + binary opcode
   if (length < 126) {
-    frame[1] = length
-    return 2
+    frame[at + 1] = length
+    return at + 2
   }
   if (length < 0x10000) {
-    frame[1] = 126
-    frame.writeUInt16BE(length, 2)
-    return 4
+    frame[at + 1] = 126
+    frame[at + 2] = length >>> 8
+    frame[at + 3] = length & 0xff
+    return at + 4
   }
-  frame[1] = 127
-  frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
-  frame.writeUInt32BE(length >>> 0, 6)
-  return 10
+  frame[at + 1] = 127
+  frame.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2)
+  frame.writeUInt32BE(length >>> 0, at + 6)
+  return at + 10
 }
 
 /** The frame carrying `payload`. */
