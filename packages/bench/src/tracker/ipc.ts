@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 
 /** Which tracker a run drives. */
-export type Implementation = 'shoal' | 'bittorrent-tracker'
+export type Implementation = 'shoal' | 'ws-floor' | 'bittorrent-tracker'
 
 /** What a tracker host reports about its own process. */
 export interface TrackerUsage {

@@ -43,7 +43,7 @@ async function open(settings: LoadSettings, index: number, contentIds: Buffer[])
   sockets.push(ws)
   const content = contentIds[index % settings.contents]
   const cork = new TickCork(socket)
-  const connection = settings.implementation === 'shoal'
+  const connection = settings.implementation !== 'bittorrent-tracker'
     ? new ShoalConnection(ws, content, randomBitfield(settings.chunks), settings.chunks, counters, cork, settings.havesPerFind, settings.chunkLists)
     : new AnnounceConnection(ws, content.subarray(0, 20), counters, cork)
   await connection.register()

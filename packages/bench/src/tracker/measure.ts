@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { Agent, get } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ask } from './ipc.js'
 import type { Implementation, LoadReport, LoadSettings, TrackerUsage } from './ipc.js'
@@ -22,6 +23,8 @@ export interface Workload {
   havesPerFind: number
   /** Shoal only: whether finds ask for each source's chunk list (the peer daemon does not). */
   chunkLists: boolean
+  /** ws-floor only: the size of its canned find reply (Shoal's mean reply in the same run). */
+  replyBytes?: number
 }
 
 /** One implementation at one connection count. */
@@ -47,17 +50,34 @@ export interface Measurement extends Workload {
   /** /stats latency with every peer registered: idle, and under load. */
   statsIdle: LatencyHistogram
   statsLoaded: LatencyHistogram
-  /** GET /healthz (which does no work) timed like /stats when idle: the floor the machine sets (Shoal only). */
+  /** GET /healthz (which does no work), alternated with the idle /stats GETs: the floor the machine sets (Shoal only). */
   healthIdle: LatencyHistogram | null
+  /** The same idle GETs timed inside the tracker process, parsed request to response written (Shoal only). */
+  statsServer: LatencyHistogram | null
+  healthServer: LatencyHistogram | null
   /** Building and serializing the /stats body inside the tracker, µs (Shoal only). */
   statsComputeMicros: number | null
 }
 
-/** Sequential GETs timed when idle; enough that p99 is not just the slowest one. */
-const IDLE_GETS = 300
+/** Sequential GETs of each route timed when idle; enough that p99 is not just the slowest few. */
+const IDLE_GETS = 1000
 
 const HOST = new URL('./tracker-host.js', import.meta.url)
 const GENERATOR = new URL('./load-generator.js', import.meta.url)
+
+/** One keep-alive connection for the driver's GETs, as a monitoring client would hold. */
+const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+
+/** GETs `url` and reads the whole body. */
+function getBody(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      res.resume()
+      res.once('end', resolve)
+      res.once('error', reject)
+    }).once('error', reject)
+  })
+}
 
 function start(module: URL, args: string[]): ChildProcess {
   return fork(module, args, { execArgv: process.env.PROF && module === HOST ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -67,35 +87,49 @@ function cpuMicros(usage: { user: number; system: number }): number {
   return usage.user + usage.system
 }
 
-/** Sequential GETs of the stats route, timed to the last body byte; none starts after `untilMs`. */
-async function timeStats(url: string, times: number, gapMs: number, into: LatencyHistogram, untilMs = Infinity): Promise<void> {
+/**
+ * Sequential GETs, timed to the last body byte: `times` rounds, each one GET of every route in
+ * turn (so routes compared see the same moments of the machine), none started after `untilMs`.
+ */
+async function timeGets(routes: [string, LatencyHistogram][], times: number, gapMs: number, untilMs = Infinity): Promise<void> {
   for (let i = 0; i < times && performance.now() < untilMs; i++) {
-    const started = performance.now()
-    const res = await fetch(url)
-    await res.arrayBuffer()
-    into.record(performance.now() - started)
+    for (const [url, into] of routes) {
+      const started = performance.now()
+      await getBody(url)
+      into.record(performance.now() - started)
+    }
     if (gapMs > 0) await sleep(gapMs)
   }
+}
+
+function histogramOf(millis: number[] | undefined): LatencyHistogram {
+  const h = new LatencyHistogram()
+  for (const ms of millis ?? []) h.record(ms)
+  return h
 }
 
 /** Starts a tracker host and a load generator, drives the load and collects both sides' figures. */
 export async function measure(workload: Workload, plan: Plan): Promise<Measurement> {
   const { implementation, connections } = workload
-  const host = start(HOST, [implementation])
+  const host = start(HOST, [implementation, String(workload.replyBytes ?? 0)])
   const generator = start(GENERATOR, [])
   try {
     const { url } = await new Promise<{ url: string }>((resolve) => host.once('message', (m) => resolve(m as { url: string })))
-    const statsUrl = url.replace('ws:', 'http:') + (implementation === 'shoal' ? '/stats' : '/stats.json')
+    const shoal = implementation === 'shoal'
+    const statsUrl = url.replace('ws:', 'http:') + (shoal ? '/stats' : '/stats.json')
+    const healthUrl = url.replace('ws:', 'http:') + '/healthz'
     const base = await ask<TrackerUsage>(host, { cmd: 'usage' })
     const settings: LoadSettings = { ...workload, url, contents: plan.contents, chunks: plan.chunks, sourceAddresses: plan.sourceAddresses }
     const setup = await ask<{ seconds: number }>(generator, { cmd: 'connect', settings })
     const idle = await ask<TrackerUsage>(host, { cmd: 'usage' })
     const { micros: statsComputeMicros } = await ask<{ micros: number | null }>(host, { cmd: 'stats-cost' })
     const statsIdle = new LatencyHistogram()
-    await timeStats(statsUrl, 5, 0, new LatencyHistogram())
-    await timeStats(statsUrl, IDLE_GETS, 0, statsIdle)
-    const healthIdle = implementation === 'shoal' ? new LatencyHistogram() : null
-    if (healthIdle !== null) await timeStats(url.replace('ws:', 'http:') + '/healthz', IDLE_GETS, 0, healthIdle)
+    const healthIdle = shoal ? new LatencyHistogram() : null
+    const idleRoutes: [string, LatencyHistogram][] = healthIdle === null ? [[statsUrl, statsIdle]] : [[statsUrl, statsIdle], [healthUrl, healthIdle]]
+    await timeGets(idleRoutes.map(([u]) => [u, new LatencyHistogram()]), 5, 0)
+    await ask(host, { cmd: 'server-times' })
+    await timeGets(idleRoutes, IDLE_GETS, 0)
+    const serverTimes = await ask<Record<string, number[]>>(host, { cmd: 'server-times' })
 
     await ask(generator, { cmd: 'run' })
     await sleep(plan.warmupMs)
@@ -104,7 +138,7 @@ export async function measure(workload: Workload, plan: Plan): Promise<Measureme
     const startedAt = performance.now()
     const statsLoaded = new LatencyHistogram()
     // Under saturation a request waits behind queued frames; the last may end after the window.
-    const statsDone = timeStats(statsUrl, Infinity, 200, statsLoaded, startedAt + plan.measureMs)
+    const statsDone = timeGets([[statsUrl, statsLoaded]], Infinity, 200, startedAt + plan.measureMs)
     await sleep(plan.measureMs)
     const after = await ask<TrackerUsage>(host, { cmd: 'usage' })
     const wallSeconds = (performance.now() - startedAt) / 1000
@@ -132,6 +166,8 @@ export async function measure(workload: Workload, plan: Plan): Promise<Measureme
       statsIdle,
       statsLoaded,
       healthIdle,
+      statsServer: shoal ? histogramOf(serverTimes['/stats']) : null,
+      healthServer: shoal ? histogramOf(serverTimes['/healthz']) : null,
       statsComputeMicros,
     }
   } finally {

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws'
 import { ClosedLoopConnection } from './closed-loop-connection.js'
 import type { LoadCounters } from './load-counters.js'
 import type { TickCork } from './tick-cork.js'
+import { readUint } from './msgpack-uint.js'
 
 const ERROR = 24
 const REGISTERED = 20
@@ -88,13 +89,4 @@ export class ShoalConnection extends ClosedLoopConnection {
     this.sentAt.delete(id)
     this.completed(sent, data.length)
   }
-}
-
-/** A msgpack unsigned integer at `at` (positive fixint, uint8, uint16 or uint32). */
-function readUint(data: Buffer, at: number): number {
-  const b = data[at]
-  if (b <= 0x7f) return b
-  if (b === 0xcc) return data[at + 1]
-  if (b === 0xcd) return data.readUInt16BE(at + 1)
-  return data.readUInt32BE(at + 1)
 }

@@ -2,7 +2,9 @@
  * Child process that runs one tracker under test and reports its own CPU and memory, so
  * the tracker's figures never mix with the load generator's. Argument: the implementation.
  */
+import { subscribe } from 'node:diagnostics_channel'
 import { mkdtemp, rm } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +12,7 @@ import Server from 'bittorrent-tracker/server'
 import { createTracker } from '@shoal/tracker'
 import type { Implementation, TrackerUsage } from './ipc.js'
 import { serve } from './ipc.js'
+import { startWsFloor } from './ws-floor.js'
 
 interface Hosted {
   url: string
@@ -51,7 +54,32 @@ async function hostBittorrentTracker(): Promise<Hosted> {
 }
 
 const implementation = process.argv[2] as Implementation
-const hosted = implementation === 'shoal' ? await hostShoal() : await hostBittorrentTracker()
+async function hostWsFloor(replyBytes: number): Promise<Hosted> {
+  const floor = await startWsFloor(replyBytes)
+  return { ...floor, statsBody: undefined }
+}
+
+/**
+ * Each HTTP request's time inside this process, from the parsed request to the response
+ * handed to the socket, by path: what the tracker itself adds to a GET, without the
+ * client's side or the machine's scheduling between the two processes.
+ */
+const serverMillis = new Map<string, number[]>()
+const requestStarted = new WeakMap<ServerResponse, number>()
+subscribe('http.server.request.start', (message) => {
+  requestStarted.set((message as { response: ServerResponse }).response, performance.now())
+})
+subscribe('http.server.response.finish', (message) => {
+  const { request, response } = message as { request: IncomingMessage; response: ServerResponse }
+  const started = requestStarted.get(response)
+  if (started === undefined) return
+  const path = request.url ?? ''
+  let times = serverMillis.get(path)
+  if (times === undefined) serverMillis.set(path, (times = []))
+  times.push(performance.now() - started)
+})
+
+const hosted = implementation === 'shoal' ? await hostShoal() : implementation === 'ws-floor' ? await hostWsFloor(Number(process.argv[3])) : await hostBittorrentTracker()
 let peakRss = process.memoryUsage.rss()
 setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 200).unref()
 
@@ -68,6 +96,11 @@ serve(async (message) => {
     const started = performance.now()
     for (let i = 0; i < 200; i++) body()
     return { micros: ((performance.now() - started) * 1000) / 200 }
+  }
+  if (message.cmd === 'server-times') {
+    const times = Object.fromEntries(serverMillis)
+    serverMillis.clear()
+    return times
   }
   if (message.cmd === 'exit') {
     await hosted.close()
