@@ -17,10 +17,13 @@ const MODEL_RUNS = 20
 /**
  * The fullest 100 ms of the reconnects as the backoff scheduled them may exceed the fullest
  * of the modelled runs by this factor, no more: a synchronized wave puts several times that
- * much into one bucket. (A fixed share does not work: how full the fullest bucket of a
- * full-jitter backoff gets depends on how long the tracker was down — about 7% for 1.9 s, 14% for 1 s.)
+ * much into one bucket (a backoff without jitter, 4–7 times). The model lets every failed
+ * attempt fail at once; on a loaded machine failures are handled late and a few waits start
+ * together, which over eight CI runs put the observed fullest at 0.86–1.58 times the model's.
+ * (A fixed share does not work: how full the fullest bucket of a full-jitter backoff gets
+ * depends on how long the tracker was down — about 7% for 1.9 s, 14% for 1 s.)
  */
-const MODEL_SLACK = 1.5
+const MODEL_SLACK = 2
 
 /** Counts per BUCKET_MS, as text, and the fullest bucket. */
 function histogram(ms: number[]): { text: string; fullest: number } {
