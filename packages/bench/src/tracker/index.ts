@@ -13,10 +13,11 @@ function inFlightFor(connections: number): number {
  * (WebSocket only) each run in their own process under the same load generator, itself
  * another process: Shoal peers send `have` + `find` pairs, WebTorrent peers announces.
  * Shoal finds ask for no per-source chunk lists, as the peer daemon's do (it learns each
- * source's chunks from the source). At 1,000 connections two more Shoal runs: one whose
- * finds ask for chunk lists (each source's held ∧ wanted, 512 B at 4,096 chunks), and one
- * sending 8 `have`s per `find`, closer to real peers (haves go out every 50 ms, finds every
- * few seconds). `--quick`: a short smoke run;
+ * source's chunks from the source). At 1,000 connections more runs: Shoal with finds that
+ * ask for chunk lists (each source's held ∧ wanted, 512 B at 4,096 chunks); Shoal sending 4
+ * and 8 `have`s per `find`, the range real daemons send (the transfer scenarios count 3–8
+ * per find at the tracker); and ws-floor, the transport without a tracker behind it.
+ * `--quick`: a short smoke run;
  * `--connections=1000[,…]`: only those connection counts.
  */
 export async function run(args: string[]): Promise<void> {
@@ -31,6 +32,7 @@ export async function run(args: string[]): Promise<void> {
     if (connections === 1000) {
       workloads.push({ implementation: 'ws-floor', connections, inFlight, havesPerFind: 1, chunkLists: false })
       workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 1, chunkLists: true })
+      workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 4, chunkLists: false })
       workloads.push({ implementation: 'shoal', connections, inFlight, havesPerFind: 8, chunkLists: false })
     }
   }
