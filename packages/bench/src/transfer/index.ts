@@ -23,13 +23,16 @@ interface Config {
   quick: boolean
   dir: string
   only: Set<string>
+  /** Measure fresh daemons, without the warm-up transfer. */
+  cold: boolean
 }
 
 /**
- * `npm run bench -- transfer [--quick] [--only=transport,single,fanout,swarm] [--dir=PATH]`.
+ * `npm run bench -- transfer [--quick] [--only=transport,single,fanout,swarm] [--dir=PATH] [--cold]`.
  * Data lives in /dev/shm where there is one, so the disk is not what is measured (every
  * chunk is still hashed and fdatasync'd; tmpfs makes the sync free). Baselines are
- * measured in the same run.
+ * measured in the same run. The daemons of each scenario first move a quarter-size file
+ * among themselves, unmeasured, as daemons that have run a while; `--cold` skips that.
  */
 export async function run(args: string[]): Promise<void> {
   const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
@@ -38,8 +41,12 @@ export async function run(args: string[]): Promise<void> {
     quick: args.includes('--quick'),
     dir: await mkdtemp(join(base, 'shoal-bench-')),
     only: new Set((flag('only') ?? 'transport,single,fanout,swarm').split(',')),
+    cold: args.includes('--cold'),
   }
   console.log(`${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; data in ${config.dir}${config.quick ? '; --quick' : ''}`)
+  console.log(config.cold
+    ? 'fresh daemons (--cold): every process compiles its hot code inside the measured window'
+    : 'daemons warmed first by a quarter-size transfer among themselves, as daemons that have run a while (--cold: fresh ones)')
   const results: Record<string, unknown> = {}
   try {
     if (config.only.has('transport')) results.transport = await transport(config)
@@ -74,7 +81,9 @@ async function single(config: Config) {
   const source = join(config.dir, 'source.bin')
   const sourceHash = await randomFile(source, size)
   await warmUp(config.dir, size)
-  const shoal = await runSwarm({ dir: config.dir, source, sourceHash, downloaders: 1, chunkSize: MiB, checkFiles: true })
+  const warmUpSource = await warmUpFile(config, 'single', size / 4)
+  const shoal = await runSwarm({ dir: config.dir, source, sourceHash, downloaders: 1, chunkSize: MiB, checkFiles: true, warmUpSource })
+  await removeFile(warmUpSource)
   const raw = await rawTcp(size)
   const sha = sha256Rate(size)
   const http = await httpDownload(source, join(config.dir, 'http.bin'))
@@ -99,8 +108,10 @@ async function fanout(config: Config) {
   const source = join(config.dir, 'fanout.bin')
   const sourceHash = await randomFile(source, size)
   await warmUp(config.dir, 4 * size)
-  const r = await runSwarm({ dir: config.dir, source, sourceHash, downloaders: 4, chunkSize: MiB, checkFiles: true })
+  const warmUpSource = await warmUpFile(config, 'fanout', size / 4)
+  const r = await runSwarm({ dir: config.dir, source, sourceHash, downloaders: 4, chunkSize: MiB, checkFiles: true, warmUpSource })
   await rm(source, { force: true })
+  await removeFile(warmUpSource)
   const cpu = r.seederCpu + r.downloaderCpu.reduce((a, b) => a + b, 0)
   console.log(`all four complete in ${r.seconds.toFixed(2)} s (target ≤ 2 s: ${r.seconds <= 2 ? 'met' : 'MISSED'}); `
     + `the seeder sent ${r.chunksFromSeeder} chunks for 4 × ${r.chunks}; CPU ${cpu.toFixed(2)} s over 5 processes (${((100 * cpu) / r.seconds).toFixed(0)}% of one core; 200% is both); `
@@ -117,9 +128,7 @@ async function swarm(config: Config) {
   console.log(`\n-- (2) one seeder → N downloaders, F = ${size / MiB} MiB, every peer's upload capped at U = ${rate / MiB} MiB/s, ${SWARM_CHUNK / 1024} KiB chunks`)
   const source = join(config.dir, 'swarm.bin')
   const sourceHash = await randomFile(source, size)
-  const warmUpSource = join(config.dir, 'swarm-warm-up.bin')
-  await randomFile(warmUpSource, size / 4)
-  console.log(`daemons warmed first by a ${size / 4 / MiB} MiB transfer among themselves (long-running daemons have compiled their hot code; fresh, N + 1 processes on two cores compile it inside the measured window)`)
+  const warmUpSource = await warmUpFile(config, 'swarm', size / 4)
   const rows: { n: number; seconds: number; bound: number; clientServer: number; seederChunks: number; chunks: number; cpu: number; haves: number; finds: number }[] = []
   for (const n of counts) {
     const r = await runSwarm({ dir: config.dir, source, sourceHash, downloaders: n, chunkSize: SWARM_CHUNK, uploadLimit: `${rate / MiB}M`, checkFiles: false, warmUpSource })
@@ -130,7 +139,7 @@ async function swarm(config: Config) {
     })
   }
   await rm(source, { force: true })
-  await rm(warmUpSource, { force: true })
+  await removeFile(warmUpSource)
   table(['N', 'swarm s', 'P2P bound s', 'client-server s', 'swarm / bound', 'chunks the seeder sent', 'CPU s, all peers', 'tracker got have : find'], rows.map((r) => [
     String(r.n), r.seconds.toFixed(2), r.bound.toFixed(2), r.clientServer.toFixed(1), `${(r.seconds / r.bound).toFixed(2)}×`, `${r.seederChunks} (F = ${r.chunks})`, r.cpu.toFixed(1),
     `${r.haves} : ${r.finds} (${(r.haves / Math.max(1, r.finds)).toFixed(1)} : 1)`,
@@ -157,6 +166,18 @@ async function warmUp(dir: string, size: number): Promise<void> {
   const path = join(dir, 'warm-up.bin')
   await randomFile(path, size)
   await rm(path)
+}
+
+/** The file a scenario's daemons warm up with, or none with --cold. */
+async function warmUpFile(config: Config, scenario: string, size: number): Promise<string | undefined> {
+  if (config.cold) return undefined
+  const path = join(config.dir, `${scenario}-warm-up.bin`)
+  await randomFile(path, size)
+  return path
+}
+
+async function removeFile(path: string | undefined): Promise<void> {
+  if (path !== undefined) await rm(path, { force: true })
 }
 
 function table(header: string[], rows: string[][]): void {
