@@ -2,6 +2,7 @@ import { cpus } from 'node:os'
 import { measure } from './measure.js'
 import type { Measurement, Plan, Workload } from './measure.js'
 import type { LatencyHistogram } from './latency-histogram.js'
+import { saveResult } from '../results.js'
 
 /** Outstanding operations per connection: about 4,000 in all, at least 1, at most 32. */
 function inFlightFor(connections: number): number {
@@ -58,6 +59,19 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log()
   summarize(rows, quick)
+  console.log(`results: ${await saveResult('tracker.json', `${JSON.stringify(rows.map(figures), null, 2)}\n`)}`)
+}
+
+/** A row as plain figures: latency histograms become the percentiles the table shows. */
+function figures(r: Measurement): Record<string, unknown> {
+  const ms = (h: LatencyHistogram | null, q: number) => (h === null ? null : Number(h.percentile(q).toFixed(3)))
+  const { statsIdle, statsLoaded, healthIdle, statsServer, healthServer, ...plain } = r
+  return {
+    label: label(r), ...plain,
+    statsIdleP50Ms: ms(statsIdle, 0.5), statsIdleP99Ms: ms(statsIdle, 0.99), healthIdleP99Ms: ms(healthIdle, 0.99),
+    statsInsideP50Ms: ms(statsServer, 0.5), statsInsideP99Ms: ms(statsServer, 0.99), healthInsideP99Ms: ms(healthServer, 0.99),
+    statsLoadedP50Ms: ms(statsLoaded, 0.5),
+  }
 }
 
 const HEADER = [

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { randomFile } from '@shoal/testkit'
 import { httpDownload, rawTcp, sha256Rate } from './baselines.js'
+import { saveResult } from '../results.js'
 import { lineChart } from './chart.js'
 import { runSwarm } from './swarm-run.js'
 import { measureTransport } from './transport.js'
@@ -17,7 +17,6 @@ const GiB = 1024 * MiB
  * chunk's time at U, so smaller chunks shorten the tail behind the last chunk the seeder sends.
  */
 const SWARM_CHUNK = 256 * 1024
-const RESULTS = fileURLToPath(new URL('../../../../../bench-results/', import.meta.url))
 
 interface Config {
   quick: boolean
@@ -56,8 +55,7 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await rm(config.dir, { recursive: true, force: true })
   }
-  await mkdir(RESULTS, { recursive: true })
-  await writeFile(join(RESULTS, 'transfer.json'), `${JSON.stringify(results, null, 2)}\n`)
+  await saveResult('transfer.json', `${JSON.stringify(results, null, 2)}\n`)
 }
 
 async function transport(config: Config): Promise<TransportResult[]> {
@@ -151,9 +149,7 @@ async function swarm(config: Config) {
     { name: 'Shoal swarm (measured)', color: '#1f77b4', points: rows.map((r) => [r.n, r.seconds]) },
     { name: 'P2P lower bound max(F/U, N·F/((N+1)·U))', color: '#2ca02c', points: rows.map((r) => [r.n, r.bound]), dashed: true },
   ])
-  await mkdir(RESULTS, { recursive: true })
-  await writeFile(join(RESULTS, 'transfer.svg'), svg)
-  console.log(`chart: ${join(RESULTS, 'transfer.svg')}`)
+  console.log(`chart: ${await saveResult('transfer.svg', svg)}`)
   return { size, rate, rows }
 }
 
