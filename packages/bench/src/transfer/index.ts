@@ -78,7 +78,7 @@ async function single(config: Config) {
   console.log(`\n-- (1) one seeder → one downloader, ${size / MiB} MiB over loopback, 1 MiB chunks, every chunk verified`)
   const source = join(config.dir, 'source.bin')
   const sourceHash = await randomFile(source, size)
-  await warmUp(config.dir, size)
+  await touchMemory(config.dir, size)
   const warmUpSource = await warmUpFile(config, 'single', size / 4)
   const shoal = await runSwarm({ dir: config.dir, source, sourceHash, downloaders: 1, chunkSize: MiB, checkFiles: true, warmUpSource })
   await removeFile(warmUpSource)
@@ -105,7 +105,7 @@ async function fanout(config: Config) {
   console.log(`\n-- (1b) one seeder → four downloaders, ${size / MiB} MiB, uncapped`)
   const source = join(config.dir, 'fanout.bin')
   const sourceHash = await randomFile(source, size)
-  await warmUp(config.dir, 4 * size)
+  await touchMemory(config.dir, 4 * size)
   const warmUpSource = await warmUpFile(config, 'fanout', size / 4)
   const r = await runSwarm({ dir: config.dir, source, sourceHash, downloaders: 4, chunkSize: MiB, checkFiles: true, warmUpSource })
   await rm(source, { force: true })
@@ -158,7 +158,7 @@ async function swarm(config: Config) {
  * more to write than memory it reuses, which would charge whoever writes first. Writing
  * and freeing the output's worth of memory once puts every measured run on the same footing.
  */
-async function warmUp(dir: string, size: number): Promise<void> {
+async function touchMemory(dir: string, size: number): Promise<void> {
   const path = join(dir, 'warm-up.bin')
   await randomFile(path, size)
   await rm(path)

@@ -55,7 +55,7 @@ export async function runSwarm(plan: SwarmPlan): Promise<SwarmResult> {
     const options = { trackers: [tracker.url], uploadLimit: plan.uploadLimit, maxUploads: Math.max(8, plan.downloaders) }
     const [seeder, ...downloaders] = await Promise.all(Array.from({ length: plan.downloaders + 1 }, () => startPeer(cleanup, options)))
     await waitUntil(async () => (await tracker.stats()).peersOnline === plan.downloaders + 1, { what: 'every peer registered' })
-    if (plan.warmUpSource !== undefined) await warmUp(plan, seeder, downloaders)
+    if (plan.warmUpSource !== undefined) await warmDaemons(plan, seeder, downloaders)
     const shared = await seeder.api.share(plan.source, { chunkSize: plan.chunkSize })
     const outputs = downloaders.map((_, i) => join(plan.dir, `download-${i}.bin`))
     cleanup.teardown(() => Promise.all(outputs.map((o) => rm(o, { force: true }))))
@@ -84,7 +84,7 @@ export async function runSwarm(plan: SwarmPlan): Promise<SwarmResult> {
 }
 
 /** Every downloader fetches the warm-up file from the seeder and the others; then all drop it. */
-async function warmUp(plan: SwarmPlan, seeder: TestPeer, downloaders: TestPeer[]): Promise<void> {
+async function warmDaemons(plan: SwarmPlan, seeder: TestPeer, downloaders: TestPeer[]): Promise<void> {
   const shared = await seeder.api.share(plan.warmUpSource!, { chunkSize: plan.chunkSize })
   const outputs = downloaders.map((_, i) => join(plan.dir, `warm-up-${i}.bin`))
   await Promise.all(downloaders.map((d, i) => d.api.get(shared.link, { output: outputs[i] })))
