@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
+import { sha256 } from '@shoal/protocol'
 
 export interface HashRequest {
   seq: number
@@ -44,7 +44,7 @@ export class ChunkHasher {
   constructor(private readonly workerUrl: URL = WORKER_URL) {}
 
   async digest(data: Uint8Array): Promise<Uint8Array> {
-    const here = (): Uint8Array => createHash('sha256').update(data).digest()
+    const here = (): Uint8Array => sha256(data)
     if (this.closed || this.failures >= MAX_FAILURES || !(data.buffer instanceof SharedArrayBuffer) || data.length < OFFLOAD_BYTES) return here()
     const seq = ++this.seq
     let worker: Worker

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto'
-import { bytesEqual, chunkHash, chunkRange, HashMismatchError, InvalidArgumentError, manifestChunkCount } from '@shoal/protocol'
+import { bytesEqual, chunkHash, chunkRange, HashMismatchError, InvalidArgumentError, manifestChunkCount, sha256 } from '@shoal/protocol'
 import type { Manifest } from '@shoal/protocol'
 
 /** SHA-256 of a chunk, wherever it is computed. */
 export type ChunkDigest = (data: Uint8Array) => Promise<Uint8Array>
 
-const digestHere: ChunkDigest = async (data) => createHash('sha256').update(data).digest()
+const digestHere: ChunkDigest = async (data) => sha256(data)
 
 /** Throws unless `data` is exactly chunk `index` of the manifest. */
 export async function verifyChunk(manifest: Manifest, index: number, data: Uint8Array, digest: ChunkDigest = digestHere): Promise<void> {
