@@ -1,4 +1,4 @@
-import { trackerCodec } from '@shoal/protocol'
+import { binaryFrame, trackerCodec } from '@shoal/protocol'
 import type { CloseCode, TrackerReply } from '@shoal/protocol'
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
@@ -6,7 +6,6 @@ import type { IndexPeer } from './chunk-index.js'
 import type { TrackerConfig } from './config.js'
 import { LastContentKey } from './last-content-key.js'
 import { TokenBucket } from './token-bucket.js'
-import { binaryFrame } from './ws-frame.js'
 
 /** Bytes of frame that cost one extra rate token, so large frames (publish) cost more. */
 const BYTES_PER_TOKEN = 64 * 1024

@@ -1,6 +1,6 @@
+import { writeWsHeader, wsHeaderBytes } from '@shoal/protocol'
 import type { FindResult } from './chunk-index.js'
 import { WordScratch } from './word-scratch.js'
-import { writeWsHeader, wsHeaderBytes } from './ws-frame.js'
 
 /** The `sources` message's type code in the tracker protocol. */
 const SOURCES_CODE = 21

@@ -1,9 +1,8 @@
 import t from 'tap'
-import { trackerCodec } from '@shoal/protocol'
+import { trackerCodec, wsHeaderBytes } from '@shoal/protocol'
 import type { FindResult } from '../src/chunk-index.js'
 import { encodeSourcesFrame } from '../src/sources-frame.js'
 import { sourcesOf } from '../src/sources.js'
-import { wsHeaderBytes } from '../src/ws-frame.js'
 import { pick, randomBitfield, seeded } from './lib/random.js'
 
 function words(bytes: Uint8Array): Uint32Array {

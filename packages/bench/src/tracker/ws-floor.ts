@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { trackerCodec } from '@shoal/protocol'
+import { binaryFrame, trackerCodec } from '@shoal/protocol'
 import { WebSocketServer } from 'ws'
 import { readUint } from './msgpack-uint.js'
 
@@ -42,7 +42,7 @@ export async function startWsFloor(replyBytes: number): Promise<{ url: string; m
       const code = data[at]
       if (code !== REGISTER && code !== FIND) return
       const id = readUint(data, at + 1)
-      send(code === REGISTER ? frame(registered(id)) : sources(id, replyBytes))
+      send(code === REGISTER ? binaryFrame(registered(id)) : sources(id, replyBytes))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -68,18 +68,5 @@ function sources(id: number, bytes: number): Buffer {
   payload[1] = 21
   payload[2] = 0xce
   payload.writeUInt32BE(id >>> 0, 3)
-  return frame(payload)
-}
-
-function frame(payload: Uint8Array): Buffer {
-  const header = payload.length < 126 ? 2 : 4
-  const out = Buffer.allocUnsafe(header + payload.length)
-  out[0] = 0x82
-  if (header === 2) out[1] = payload.length
-  else {
-    out[1] = 126
-    out.writeUInt16BE(payload.length, 2)
-  }
-  out.set(payload, header)
-  return out
+  return binaryFrame(payload)
 }

@@ -1,7 +1,8 @@
 /**
- * Final, unmasked binary WebSocket frames (RFC 6455 §5.2), as a server sends them, with
+ * Final, unmasked binary WebSocket frames (RFC 6455 §5.2), as the tracker sends them, with
  * header and payload in one buffer: a reply then costs one socket write instead of ws's
- * two (header, then payload) and none of its per-send bookkeeping.
+ * two (header, then payload) and none of its per-send bookkeeping. Encoding only; reading
+ * frames stays with ws.
  */
 
 /** Header bytes in front of a payload of `length` bytes. */
