@@ -3,7 +3,7 @@ import { pino } from 'pino'
 import { parseSettings } from './cli/program.js'
 import type { CliSettings } from './cli/settings.js'
 import { trackerInitOf } from './cli/tracker-init.js'
-import { createTracker } from './index.js'
+import { applyTrackerHeapSettings, createTracker } from './index.js'
 import type { Tracker } from './index.js'
 
 /** SIGTERM/SIGINT must end the process within this, even if something hangs. */
@@ -12,6 +12,7 @@ const SHUTDOWN_DEADLINE_MS = 4500
 async function main(): Promise<void> {
   const settings = await parseSettings(process.argv)
   const logger = pino({ level: settings.logLevel, base: { name: 'shoal-tracker' } }, pino.destination(2))
+  logger.debug({ v8Flags: applyTrackerHeapSettings() }, 'heap settings applied')
   const tracker = createTracker(await trackerInitOf(settings, logger))
   try {
     await tracker.listen()

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { CloseCode } from '@shoal/protocol'
+import { TRACKER_HEAP_FLAGS } from '../src/heap-settings.js'
 import { TestClient } from './lib/client.js'
 import { runCli as run, startCli as start } from './lib/cli-process.js'
 
@@ -44,4 +45,15 @@ t.test('CLI errors are one line and a non-zero exit', async (t) => {
   t.match(locked.stderr, /^shoal-tracker: cannot open data directory .*\n$/)
   first.child.kill('SIGINT')
   t.equal((await first.exited).code, 0, 'SIGINT exits cleanly too')
+})
+
+t.test('the CLI applies the tracker heap settings at start and logs them at debug level', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shoal-tracker-cli-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const { child, exited } = await start(t, ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'debug'])
+  child.kill('SIGTERM')
+  const { code, stderr } = await exited
+  t.equal(code, 0)
+  const lines = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; v8Flags?: string[] })
+  t.same(lines.find((line) => line.msg === 'heap settings applied')?.v8Flags, TRACKER_HEAP_FLAGS)
 })

@@ -79,8 +79,14 @@ function getBody(url: string): Promise<void> {
   })
 }
 
+/**
+ * Node options for the tracker's process alone, for profiling or trying V8 settings, e.g.
+ * `SHOAL_BENCH_TRACKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`; split on spaces.
+ */
+const TRACKER_NODE_ARGS = (process.env.SHOAL_BENCH_TRACKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')
+
 function start(module: URL, args: string[]): ChildProcess {
-  return fork(module, args, { execArgv: process.env.PROF && module === HOST ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return fork(module, args, { execArgv: module === HOST ? TRACKER_NODE_ARGS : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
 }
 
 function cpuMicros(usage: { user: number; system: number }): number {
