@@ -71,7 +71,9 @@ export class ChunkAvailability {
    * returns undefined when the budget ran out first (wanted is too sparse for the walk to pay off).
    */
   rarestByOrder(wanted: Uint8Array, limit: number, budget: number, holders: Uint32Array): number[] | undefined {
-    const out: number[] = []
+    // Sized once: growing by push reallocated the backing store three times on the way to 64.
+    const out = new Array<number>(limit)
+    let count = 0
     const { order, starts } = this
     const end = Math.min(this.chunkCount, starts[1] + budget)
     let bucket = 1
@@ -79,12 +81,14 @@ export class ChunkAvailability {
       const chunk = order[i]
       if (hasBit(wanted, chunk)) {
         while (bucket + 1 < starts.length && i >= starts[bucket + 1]) bucket++
-        holders[out.length] = bucket
-        out.push(chunk)
-        if (out.length === limit) return out
+        holders[count] = bucket
+        out[count++] = chunk
+        if (count === limit) return out
       }
     }
-    return end === this.chunkCount ? out : undefined
+    if (end !== this.chunkCount) return undefined
+    out.length = count
+    return out
   }
 
   private allocate(): void {

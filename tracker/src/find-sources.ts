@@ -22,6 +22,9 @@ export function sampleSize(max: number, scanLimit: number): number {
   return Math.min(scanLimit, Math.max(16, 2 * max))
 }
 
+/** The member groups a find examines, seeders first; the empty group holds nothing to offer. */
+const GROUPS_SCANNED = [SEEDER, PARTIAL] as const
+
 const wantedWords = new WordScratch()
 // Scratch reused by every find (finds run one at a time): the best members so far, and for
 // each listed rarest chunk its holder count, byte and bit mask.
@@ -51,7 +54,7 @@ export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Ui
   const want = unlisted >= 0 ? wantedWords.load(wanted) : undefined
   best.clear(max)
   const sample = sampleSize(max, policy.scanLimit)
-  for (const group of [SEEDER, PARTIAL]) {
+  for (const group of GROUPS_SCANNED) {
     const members = swarm.groups[group]
     const size = members.length
     const count = Math.min(size, sample)
@@ -64,7 +67,7 @@ export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Ui
       best.offer(rank * 2 ** 20 + load * 1024 + Math.floor(policy.random() * 1024), member)
     }
   }
-  return { peers: best.drain().map(found), rarest }
+  return { peers: best.drain(found), rarest }
 }
 
 /** The holder count of the rarest listed chunk the member holds; `unlisted` or -1 when it holds none. */

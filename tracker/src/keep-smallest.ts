@@ -4,20 +4,22 @@
  */
 export class KeepSmallest<T> {
   private readonly keys: Float64Array
-  private readonly values: T[] = []
+  /** Fixed at `room` slots, emptied slot by slot: truncating and regrowing it cost an allocation per use. */
+  private readonly values: (T | undefined)[]
   private length = 0
   private capacity: number
 
   /** `room` is the most entries it will ever be asked to keep. */
   constructor(room: number) {
     this.keys = new Float64Array(room)
+    this.values = new Array<T | undefined>(room).fill(undefined)
     this.capacity = room
   }
 
   /** Empties it, to keep at most `capacity` (≤ room) entries from now on. */
   clear(capacity: number): void {
+    this.values.fill(undefined, 0, this.length)
     this.length = 0
-    this.values.length = 0
     this.capacity = capacity
   }
 
@@ -33,17 +35,17 @@ export class KeepSmallest<T> {
     }
   }
 
-  /** Empties the heap, returning the kept values smallest key first. */
-  drain(): T[] {
-    const out = new Array<T>(this.length)
+  /** Empties the heap, returning `map` of each kept value, smallest key first. */
+  drain<U>(map: (value: T) => U): U[] {
+    const out = new Array<U>(this.length)
     while (this.length > 0) {
-      out[this.length - 1] = this.values[0]
+      out[this.length - 1] = map(this.values[0] as T)
       const last = --this.length
       this.keys[0] = this.keys[last]
       this.values[0] = this.values[last]
+      this.values[last] = undefined
       this.siftDown(0)
     }
-    this.values.length = 0
     return out
   }
 
