@@ -61,8 +61,9 @@ export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Ui
     let i = size <= sample ? 0 : Math.floor(policy.random() * size)
     for (let seen = 0; seen < count; seen++, i = i + 1 === size ? 0 : i + 1) {
       const member = members[i]
+      if (member.banned || member.peer.key === asker) continue
       const rank = group === SEEDER ? rarestHolders[0] : rankOf(member, n, unlisted, want)
-      if (rank < 0 || member.banned || member.peer.key === asker) continue
+      if (rank < 0) continue
       const load = Math.round(member.peer.load * 1023)
       best.offer(rank * 2 ** 20 + load * 1024 + Math.floor(policy.random() * 1024), member)
     }
