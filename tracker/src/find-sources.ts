@@ -1,9 +1,9 @@
 import { MAX_SOURCES } from '@shoal/protocol'
 import { overlaps } from './bits.js'
-import type { FindResult, FoundPeer, PeerKey } from './chunk-index.js'
+import type { FindResult, FoundPeer } from './chunk-index.js'
 import { KeepSmallest } from './keep-smallest.js'
 import { PARTIAL, SEEDER } from './swarm.js'
-import type { Member, Swarm } from './swarm.js'
+import type { Member, PeerRecord, Swarm } from './swarm.js'
 import { WordScratch } from './word-scratch.js'
 
 /** How many rarest chunk indices a find answer lists. */
@@ -27,11 +27,13 @@ const GROUPS_SCANNED = [SEEDER, PARTIAL] as const
 
 const wantedWords = new WordScratch()
 // Scratch reused by every find (finds run one at a time): the best members so far, and for
-// each listed rarest chunk its holder count, byte and bit mask.
+// each listed rarest chunk its holder count, and its word and bit in a member's `words`.
 const best = new KeepSmallest<Member>(MAX_SOURCES)
 const rarestHolders = new Uint32Array(RAREST_LIMIT)
-const rarestByte = new Uint32Array(RAREST_LIMIT)
-const rarestMask = new Uint8Array(RAREST_LIMIT)
+const rarestWord = new Uint32Array(RAREST_LIMIT)
+const rarestBit = new Int32Array(RAREST_LIMIT)
+/** A member's `words` view its wire bytes, so a byte's place in a word follows the platform. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 /**
  * Picks sources for `wanted` (wire bytes already checked against the swarm's chunk count).
@@ -41,13 +43,15 @@ const rarestMask = new Uint8Array(RAREST_LIMIT)
  * the cost is O(max) members and repeated finds spread over large swarms; in swarms within
  * the sample the answer is exact.
  */
-export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Uint8Array, max: number, policy: FindPolicy): FindResult {
+export function findSources(swarm: Swarm, asker: PeerRecord | undefined, wanted: Uint8Array, max: number, policy: FindPolicy): FindResult {
   const rarest = rarestWanted(swarm, wanted, rarestHolders)
   const n = rarest.length
   if (n === 0) return { peers: [], rarest }
   for (let k = 0; k < n; k++) {
-    rarestByte[k] = rarest[k] >>> 3
-    rarestMask[k] = 0x80 >>> (rarest[k] & 7)
+    const chunk = rarest[k]
+    const byteInWord = (chunk >>> 3) & 3
+    rarestWord[k] = chunk >>> 5
+    rarestBit[k] = (0x80 >>> (chunk & 7)) << ((LITTLE_ENDIAN ? byteInWord : 3 - byteInWord) * 8)
   }
   // With a full list, a member may hold only unlisted wanted chunks: it ranks after the listed.
   const unlisted = n === RAREST_LIMIT ? rarestHolders[n - 1] + 1 : -1
@@ -61,7 +65,9 @@ export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Ui
     let i = size <= sample ? 0 : Math.floor(policy.random() * size)
     for (let seen = 0; seen < count; seen++, i = i + 1 === size ? 0 : i + 1) {
       const member = members[i]
-      if (member.banned || member.peer.key === asker) continue
+      // The asker by identity: comparing key strings read each member's peer record and its key,
+      // a cache miss apiece at 10,000 peers.
+      if (member.banned || member.peer === asker) continue
       const rank = group === SEEDER ? rarestHolders[0] : rankOf(member, n, unlisted, want)
       if (rank < 0) continue
       const load = Math.round(member.peer.load * 1023)
@@ -73,8 +79,8 @@ export function findSources(swarm: Swarm, asker: PeerKey | undefined, wanted: Ui
 
 /** The holder count of the rarest listed chunk the member holds; `unlisted` or -1 when it holds none. */
 function rankOf(member: Member, n: number, unlisted: number, want: Uint32Array | undefined): number {
-  const bytes = member.held.bytes
-  for (let k = 0; k < n; k++) if ((bytes[rarestByte[k]] & rarestMask[k]) !== 0) return rarestHolders[k]
+  const words = member.words
+  for (let k = 0; k < n; k++) if ((words[rarestWord[k]] & rarestBit[k]) !== 0) return rarestHolders[k]
   return want !== undefined && overlaps(member.words, want) ? unlisted : -1
 }
 

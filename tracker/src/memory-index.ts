@@ -87,7 +87,8 @@ export class MemoryChunkIndex implements ChunkIndex {
     const swarm = this.swarms.get(content)
     if (swarm === undefined) return { peers: [], rarest: [] }
     Bitfield.check(swarm.chunkCount, wanted)
-    return findSources(swarm, asker, wanted, max === 0 ? this.defaultFindMax : max, this.policy)
+    const askerRecord = asker === undefined ? undefined : this.peers.get(asker)
+    return findSources(swarm, askerRecord, wanted, max === 0 ? this.defaultFindMax : max, this.policy)
   }
 
   removeContent(content: ContentKey): void {
