@@ -81,7 +81,7 @@ export function findSources(swarm: Swarm, asker: PeerRecord | undefined, wanted:
 function rankOf(member: Member, n: number, unlisted: number, want: Uint32Array | undefined): number {
   const words = member.words
   for (let k = 0; k < n; k++) if ((words[rarestWord[k]] & rarestBit[k]) !== 0) return rarestHolders[k]
-  return want !== undefined && overlaps(member.words, want) ? unlisted : -1
+  return want !== undefined && overlaps(words, want) ? unlisted : -1
 }
 
 function found(member: Member): FoundPeer {

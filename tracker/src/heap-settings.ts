@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8'
  * V8 garbage-collector settings for a tracker process, applied at run time by the
  * `shoal-tracker` command (and the benchmark's tracker host), so they hold however the
  * process is started. With 10,000 peers under load (`npm run bench -- tracker`) the peak RSS
- * was 291–339 MB with V8's defaults and 219–222 MB with these; at 1,000 connections they cost
+ * was 291–339 MB with V8's defaults and 207–222 MB with these; at 1,000 connections they cost
  * about 4 % more CPU per message. Why each:
  * - The old generation may grow to 1.5 × what survived the last full collection, not V8's
  *   own factor (up to 4 × when collections are cheap, as here): under load, garbage promoted
