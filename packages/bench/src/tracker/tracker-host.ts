@@ -83,21 +83,26 @@ subscribe('http.server.response.finish', (message) => {
 })
 
 const hosted = implementation === 'shoal' ? await hostShoal() : implementation === 'ws-floor' ? await hostWsFloor(Number(process.argv[3])) : await hostBittorrentTracker()
-/**
- * The kernel's high-water mark of this process's RSS (Linux), else the largest RSS seen at
- * 200 ms samples. Sampling alone misses the peak under load: at 10,000 connections libuv's
- * poll phase can run for seconds, and no timer fires inside it.
- */
-let sampledPeakRss = process.memoryUsage.rss()
-setInterval(() => { sampledPeakRss = Math.max(sampledPeakRss, process.memoryUsage.rss()) }, 200).unref()
-function peakRss(): number {
+/** The kernel's high-water mark of this process's RSS, where there is one (Linux). */
+function kernelPeakRss(): number | undefined {
   try {
     const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))
-    if (kib !== null) return Number(kib[1]) * 1024
+    return kib === null ? undefined : Number(kib[1]) * 1024
   } catch {
-    // Not Linux: the samples are all there is.
+    return undefined
   }
-  return Math.max(sampledPeakRss, process.memoryUsage.rss())
+}
+
+/**
+ * The peak RSS: the kernel's high-water mark, else the largest RSS seen at 200 ms samples
+ * (taken only then, so the measured process is not woken for them). Sampling alone misses
+ * the peak under load: at 10,000 connections libuv's poll phase can run for seconds, and no
+ * timer fires inside it.
+ */
+let sampledPeakRss = process.memoryUsage.rss()
+if (kernelPeakRss() === undefined) setInterval(() => { sampledPeakRss = Math.max(sampledPeakRss, process.memoryUsage.rss()) }, 200).unref()
+function peakRss(): number {
+  return kernelPeakRss() ?? Math.max(sampledPeakRss, process.memoryUsage.rss())
 }
 
 serve(async (message) => {
