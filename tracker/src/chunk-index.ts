@@ -1,3 +1,4 @@
+import type { Source } from '@shoal/protocol'
 
 /**
  * Peer and content ids travel through the index as lowercase hex strings: cheap map keys,
@@ -21,22 +22,12 @@ export interface IndexHolding {
   bitfield: Uint8Array
 }
 
-/** A peer a find picked. Its chunks in the answer are held ∧ wanted (see sourcesOf). */
-export interface FoundPeer {
-  peerId: Uint8Array
-  host: string
-  port: number
-  load: number
-  /**
-   * Everything the peer holds: the wire bitfield's bytes viewed as 32-bit words (zero
-   * padded). A read-only view of the index's own copy, valid until the index next changes.
-   */
-  held: Uint32Array
-}
-
 export interface FindResult {
-  /** Up to `max` peers holding some wanted chunk, best first. */
-  peers: FoundPeer[]
+  /**
+   * Up to `max` peers holding some wanted chunk, best first. When the find asked for chunk
+   * lists, each one's `chunks` is held ∧ wanted, a view valid until the next find; else empty.
+   */
+  peers: Source[]
   /** Up to 64 wanted chunk indices with the fewest holders (at least one), rarest first. */
   rarest: number[]
 }
@@ -105,7 +96,7 @@ export interface ChunkIndex {
   /** `reporter` received bad data from `target` for `content`. */
   report(reporter: PeerKey, content: ContentKey, target: PeerKey): void
   /** `wanted` is the wire bitfield over the content's chunks; `max` 0 means the default. */
-  find(asker: PeerKey | undefined, content: ContentKey, wanted: Uint8Array, max: number): FindResult
+  find(asker: PeerKey | undefined, content: ContentKey, wanted: Uint8Array, max: number, chunkLists: boolean): FindResult
   /** Removes every peer's entry for a content (its swarm disagrees with the verified manifest). */
   removeContent(content: ContentKey): void
   /** The chunk count of a content with peers online. */

@@ -1,6 +1,8 @@
 import { MAX_SOURCES } from '@shoal/protocol'
-import { overlaps } from './bits.js'
-import type { FindResult, FoundPeer } from './chunk-index.js'
+import type { Source } from '@shoal/protocol'
+import { bitOf, wordOf } from './bit-matrix.js'
+import type { BitMatrix } from './bit-matrix.js'
+import type { FindResult } from './chunk-index.js'
 import { KeepSmallest } from './keep-smallest.js'
 import { PARTIAL, SEEDER } from './swarm.js'
 import type { Member, PeerRecord, Swarm } from './swarm.js'
@@ -10,6 +12,9 @@ import { WordScratch } from './word-scratch.js'
 export const RAREST_LIMIT = 64
 /** Chunk indices stay below 2^18 (MAX_CHUNKS), so availability and index pack into one exact number. */
 const CHUNK_SPAN = 2 ** 18
+
+/** A source's `chunks` when the find did not ask for chunk lists. */
+const NOT_ASKED = new Uint8Array(0)
 
 export interface FindPolicy {
   /** Most members examined per group (seeders, partial holders) in one find. */
@@ -27,13 +32,14 @@ const GROUPS_SCANNED = [SEEDER, PARTIAL] as const
 
 const wantedWords = new WordScratch()
 // Scratch reused by every find (finds run one at a time): the best members so far, and for
-// each listed rarest chunk its holder count, and its word and bit in a member's `words`.
+// each listed rarest chunk its holder count, and where its word starts and its bit in the
+// swarm's BitMatrix (column 0's index of the word; a member's is that plus its column).
 const best = new KeepSmallest<Member>(MAX_SOURCES)
 const rarestHolders = new Uint32Array(RAREST_LIMIT)
-const rarestWord = new Uint32Array(RAREST_LIMIT)
+const rarestRow = new Uint32Array(RAREST_LIMIT)
 const rarestBit = new Int32Array(RAREST_LIMIT)
-/** A member's `words` view its wire bytes, so a byte's place in a word follows the platform. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+/** The chunk lists of one answer, a source's after another's; valid until the next find. */
+let lists = new Uint32Array(0)
 
 /**
  * Picks sources for `wanted` (wire bytes already checked against the swarm's chunk count).
@@ -41,21 +47,21 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
  * none of the listed ones, when the list is full, rank just after them); then lower load;
  * then random. Each group is examined from a random offset, at most sampleSize members, so
  * the cost is O(max) members and repeated finds spread over large swarms; in swarms within
- * the sample the answer is exact.
+ * the sample the answer is exact. With `chunkLists`, each source's chunks are its held ∧
+ * wanted, in scratch valid until the next find; without, they are empty.
  */
-export function findSources(swarm: Swarm, asker: PeerRecord | undefined, wanted: Uint8Array, max: number, policy: FindPolicy): FindResult {
+export function findSources(swarm: Swarm, asker: PeerRecord | undefined, wanted: Uint8Array, max: number, chunkLists: boolean, policy: FindPolicy): FindResult {
   const rarest = rarestWanted(swarm, wanted, rarestHolders)
   const n = rarest.length
   if (n === 0) return { peers: [], rarest }
+  const bits = swarm.bits
   for (let k = 0; k < n; k++) {
-    const chunk = rarest[k]
-    const byteInWord = (chunk >>> 3) & 3
-    rarestWord[k] = chunk >>> 5
-    rarestBit[k] = (0x80 >>> (chunk & 7)) << ((LITTLE_ENDIAN ? byteInWord : 3 - byteInWord) * 8)
+    rarestRow[k] = wordOf(rarest[k]) * bits.capacity
+    rarestBit[k] = bitOf(rarest[k])
   }
   // With a full list, a member may hold only unlisted wanted chunks: it ranks after the listed.
   const unlisted = n === RAREST_LIMIT ? rarestHolders[n - 1] + 1 : -1
-  const want = unlisted >= 0 ? wantedWords.load(wanted) : undefined
+  const want = unlisted >= 0 || chunkLists ? wantedWords.load(wanted) : undefined
   best.clear(max)
   const sample = sampleSize(max, policy.scanLimit)
   for (const group of GROUPS_SCANNED) {
@@ -68,25 +74,42 @@ export function findSources(swarm: Swarm, asker: PeerRecord | undefined, wanted:
       // The asker by identity: comparing key strings read each member's peer record and its key,
       // a cache miss apiece at 10,000 peers.
       if (member.banned || member.peer === asker) continue
-      const rank = group === SEEDER ? rarestHolders[0] : rankOf(member, n, unlisted, want)
+      const rank = group === SEEDER ? rarestHolders[0] : rankOf(bits, member.col, n, unlisted >= 0 ? want : undefined, unlisted)
       if (rank < 0) continue
       const load = Math.round(member.peer.load * 1023)
       best.offer(rank * 2 ** 20 + load * 1024 + Math.floor(policy.random() * 1024), member)
     }
   }
-  return { peers: best.drain(found), rarest }
+  return { peers: sourcesOf(best.drain(sameMember), swarm, chunkLists ? want : undefined), rarest }
 }
 
-/** The holder count of the rarest listed chunk the member holds; `unlisted` or -1 when it holds none. */
-function rankOf(member: Member, n: number, unlisted: number, want: Uint32Array | undefined): number {
-  const words = member.words
-  for (let k = 0; k < n; k++) if ((words[rarestWord[k]] & rarestBit[k]) !== 0) return rarestHolders[k]
-  return want !== undefined && overlaps(words, want) ? unlisted : -1
+/** The holder count of the rarest listed chunk column `col` holds; `unlisted` or -1 when it holds none. */
+function rankOf(bits: BitMatrix, col: number, n: number, want: Uint32Array | undefined, unlisted: number): number {
+  const words = bits.words
+  for (let k = 0; k < n; k++) if ((words[rarestRow[k] + col] & rarestBit[k]) !== 0) return rarestHolders[k]
+  return want !== undefined && bits.overlaps(col, want) ? unlisted : -1
 }
 
-function found(member: Member): FoundPeer {
-  const { peerId, host, port, load } = member.peer
-  return { peerId, host, port, load, held: member.words }
+function sameMember(member: Member): Member {
+  return member
+}
+
+/** The chosen members as sources; with `want`, each one's chunks are held ∧ want. */
+function sourcesOf(chosen: Member[], swarm: Swarm, want: Uint32Array | undefined): Source[] {
+  const { bits, byteLength } = swarm
+  const stride = bits.wordCount
+  if (want !== undefined && lists.length < chosen.length * stride) lists = new Uint32Array(chosen.length * stride)
+  const sources = new Array<Source>(chosen.length)
+  for (let i = 0; i < chosen.length; i++) {
+    const { peerId, host, port, load } = chosen[i].peer
+    let chunks = NOT_ASKED
+    if (want !== undefined) {
+      bits.copy(chosen[i].col, lists, want, i * stride)
+      chunks = new Uint8Array(lists.buffer, i * stride * 4, byteLength)
+    }
+    sources[i] = { peerId, host, port, load, chunks }
+  }
+  return sources
 }
 
 /**

@@ -4,7 +4,6 @@ import { Tracker } from './tracker.js'
 
 export { Tracker } from './tracker.js'
 export { MemoryChunkIndex } from './memory-index.js'
-export { sourcesOf } from './sources.js'
 export { TRACKER_HEAP_FLAGS, applyTrackerHeapSettings } from './heap-settings.js'
 export type * from './chunk-index.js'
 export type { TrackerLimits, TrackerTls } from './config.js'

@@ -47,14 +47,16 @@ export class MemoryChunkIndex implements ChunkIndex {
 
   have(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
     const member = this.memberOf(peer, content)
-    checkChunks(chunks, member.held.size)
-    ;(this.swarms.get(content) as Swarm).add(member, chunks)
+    const swarm = this.swarms.get(content) as Swarm
+    checkChunks(chunks, swarm.chunkCount)
+    swarm.add(member, chunks)
   }
 
   lost(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
     const member = this.memberOf(peer, content)
-    checkChunks(chunks, member.held.size)
-    ;(this.swarms.get(content) as Swarm).remove(member, chunks)
+    const swarm = this.swarms.get(content) as Swarm
+    checkChunks(chunks, swarm.chunkCount)
+    swarm.remove(member, chunks)
   }
 
   unregister(peer: PeerKey, content: ContentKey): void {
@@ -83,12 +85,12 @@ export class MemoryChunkIndex implements ChunkIndex {
     ;(this.swarms.get(content) as Swarm).report(reporter, targetMember)
   }
 
-  find(asker: PeerKey | undefined, content: ContentKey, wanted: Uint8Array, max: number): FindResult {
+  find(asker: PeerKey | undefined, content: ContentKey, wanted: Uint8Array, max: number, chunkLists: boolean): FindResult {
     const swarm = this.swarms.get(content)
     if (swarm === undefined) return { peers: [], rarest: [] }
     Bitfield.check(swarm.chunkCount, wanted)
     const askerRecord = asker === undefined ? undefined : this.peers.get(asker)
-    return findSources(swarm, askerRecord, wanted, max === 0 ? this.defaultFindMax : max, this.policy)
+    return findSources(swarm, askerRecord, wanted, max === 0 ? this.defaultFindMax : max, chunkLists, this.policy)
   }
 
   removeContent(content: ContentKey): void {
@@ -123,7 +125,10 @@ export class MemoryChunkIndex implements ChunkIndex {
   holdings(peer: PeerKey): IndexHolding[] | undefined {
     const record = this.peers.get(peer)
     if (record === undefined) return undefined
-    return [...record.swarms].map(([content, m]) => ({ content, chunkCount: m.held.size, bitfield: Uint8Array.from(m.held.bytes) }))
+    return [...record.swarms].map(([content, m]) => {
+      const swarm = this.swarms.get(content) as Swarm
+      return { content, chunkCount: swarm.chunkCount, bitfield: Uint8Array.from(swarm.bitfieldOf(m)) }
+    })
   }
 
   members(content: ContentKey): PeerKey[] {

@@ -1,31 +1,20 @@
 import { writeWsHeader, wsHeaderBytes } from '@shoal/protocol'
 import type { FindResult } from './chunk-index.js'
-import { WordScratch } from './word-scratch.js'
 
 /** The `sources` message's type code in the tracker protocol. */
 const SOURCES_CODE = 21
-
-const wantedWords = new WordScratch()
-const chunkWords = new WordScratch()
-/** A source's `chunks` when the find did not ask for them. */
-const NOT_ASKED = new Uint8Array(0)
 
 /** Room in front of the payload for the longest WebSocket header, written once the length is known. */
 const HEADER_ROOM = 10
 
 /**
- * Encodes `sources {id, content, peers, rarest}` straight from a find result, writing each
- * peer's held ∧ wanted into the frame a word at a time when the find asked for `chunks`, and
- * an empty binary in its place when not. It is the hot reply, and building per-peer byte
- * arrays for the generic codec costs several times more. The frame is written in one pass
+ * Encodes `sources {id, content, peers, rarest}` straight from a find result. It is the hot
+ * reply, and the generic codec costs several times more. The frame is written in one pass
  * into a reused scratch buffer (sizing it first cost as much as writing it) and copied out
  * whole, WebSocket header included, so the reply is one buffer and one write. Its payload
  * is exactly what trackerCodec.encode produces for the same message (a test holds it to that).
  */
-export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult, wanted: Uint8Array, chunks: boolean): Buffer {
-  const chunkBytes = chunks ? wanted.length : 0
-  const want = chunks ? wantedWords.load(wanted) : undefined
-  if (want !== undefined) chunkWords.take(wanted.length)
+export function encodeSourcesFrame(id: number, content: Uint8Array, result: FindResult): Buffer {
   const tail = 3 + 5 * result.rarest.length
   let out = room(HEADER_ROOM + 16 + content.length + tail, 0)
   let at = HEADER_ROOM
@@ -36,16 +25,12 @@ export function encodeSourcesFrame(id: number, content: Uint8Array, result: Find
   at = writeArrayHeader(out, at, result.peers.length)
   for (const peer of result.peers) {
     // The largest forms: array header, bin16 id, str8 host (at most 3 bytes a UTF-16 unit), uint32 port, bin16 chunks, float64 load.
-    out = room(at + 1 + 3 + peer.peerId.length + 2 + 3 * peer.host.length + 5 + 3 + chunkBytes + 9 + tail, at)
+    out = room(at + 1 + 3 + peer.peerId.length + 2 + 3 * peer.host.length + 5 + 3 + peer.chunks.length + 9 + tail, at)
     out[at++] = 0x95
     at = writeBin(out, at, peer.peerId)
     at = writeStr(out, at, peer.host)
     at = writeUint(out, at, peer.port)
-    if (want === undefined) at = writeBin(out, at, NOT_ASKED)
-    else {
-      andWords(chunkWords.words, peer.held, want)
-      at = writeBin(out, at, chunkWords.bytes)
-    }
+    at = writeBin(out, at, peer.chunks)
     at = writeNumber(out, at, peer.load)
   }
   at = writeArrayHeader(out, at, result.rarest.length)
@@ -69,11 +54,6 @@ function room(bytes: number, keep: number): Buffer {
     scratch = grown
   }
   return scratch
-}
-
-/** out = held ∧ want over held's words; a function of its own so it optimizes as a tight loop. */
-function andWords(out: Uint32Array, held: Uint32Array, want: Uint32Array): void {
-  for (let i = 0; i < held.length; i++) out[i] = held[i] & want[i]
 }
 
 // msgpack, in the forms msgpackr chooses: the smallest integer form, float64 for fractions.

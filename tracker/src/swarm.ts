@@ -1,7 +1,8 @@
-import { Bitfield } from '@shoal/protocol'
-import { alignedBits, forEachSetBit } from './bits.js'
+import { BitMatrix } from './bit-matrix.js'
+import { forEachSetBit } from './bits.js'
 import { ChunkAvailability } from './chunk-availability.js'
 import type { ContentKey, ContentStats, IndexPeer, PeerKey } from './chunk-index.js'
+import { WordScratch } from './word-scratch.js'
 
 /** A peer as the in-memory index keeps it. */
 export interface PeerRecord extends IndexPeer {
@@ -12,14 +13,17 @@ export interface PeerRecord extends IndexPeer {
 /** One peer's place in one swarm. */
 export interface Member {
   readonly peer: PeerRecord
-  /** Its bytes are a view over `words`. */
-  readonly held: Bitfield
-  readonly words: Uint32Array
+  /** Its bitfield's column in the swarm's `bits`; moves when another member leaves. */
+  col: number
+  /** Chunks it holds. */
+  count: number
   group: number
   /** Position in its group's array, for O(1) swap-removal. */
   slot: number
   banned: boolean
 }
+
+const scratch = new WordScratch()
 
 /** Members by what they can serve: nothing, some chunks, every chunk. */
 export const EMPTY = 0
@@ -39,16 +43,21 @@ export interface SwarmPolicy {
  */
 export class Swarm {
   readonly chunks: ChunkAvailability
+  /** Every member's bitfield, a column each. */
+  readonly bits: BitMatrix
   readonly groups: readonly [Member[], Member[], Member[]] = [[], [], []]
   replicas = 0
   /** Its place among swarms by peer count (see SizeRanking). */
   rankSlot = 0
   /** Target peer → distinct reporters; lives as long as the swarm. */
   private reports: Map<PeerKey, Set<PeerKey>> | undefined
+  /** The member owning each column of `bits`. */
+  private readonly byCol: Member[] = []
 
   /** `totals.replicas` is the index-wide replica count, kept alongside this swarm's own. */
   constructor(readonly content: ContentKey, readonly chunkCount: number, private readonly policy: SwarmPolicy, private readonly totals: { replicas: number }) {
     this.chunks = new ChunkAvailability(chunkCount)
+    this.bits = new BitMatrix((this.byteLength + 3) >>> 2)
   }
 
   get availability(): Uint32Array {
@@ -65,33 +74,52 @@ export class Swarm {
 
   /** Adds a member holding `wire` (already checked against chunkCount). */
   join(peer: PeerRecord, wire: Uint8Array): Member {
-    const { bytes, words } = alignedBits(this.byteLength, wire)
-    const held = new Bitfield(this.chunkCount, bytes)
-    const member: Member = { peer, held, words, group: EMPTY, slot: 0, banned: this.isBanned(peer.key) }
+    const member: Member = { peer, col: this.bits.add(wire), count: 0, group: EMPTY, slot: 0, banned: this.isBanned(peer.key) }
+    this.byCol.push(member)
     this.chunks.reserve(this.size + 1)
-    forEachSetBit(bytes, (chunk) => this.increment(chunk))
+    forEachSetBit(wire, (chunk) => {
+      member.count++
+      this.increment(chunk)
+    })
     this.place(member)
     return member
   }
 
   leave(member: Member): void {
-    forEachSetBit(member.held.bytes, (chunk) => this.decrement(chunk))
+    forEachSetBit(this.bitfieldOf(member), (chunk) => this.decrement(chunk))
     this.unplace(member)
+    const last = this.byCol.pop() as Member
+    if (this.bits.remove(member.col) >= 0) {
+      last.col = member.col
+      this.byCol[member.col] = last
+    }
   }
 
   /** Chunk indices must already be checked against chunkCount. */
   add(member: Member, chunks: readonly number[]): void {
     for (let i = 0; i < chunks.length; i++) {
-      if (member.held.set(chunks[i])) this.increment(chunks[i])
+      if (this.bits.set(member.col, chunks[i])) {
+        member.count++
+        this.increment(chunks[i])
+      }
     }
     this.regroup(member)
   }
 
   remove(member: Member, chunks: readonly number[]): void {
     for (let i = 0; i < chunks.length; i++) {
-      if (member.held.clear(chunks[i])) this.decrement(chunks[i])
+      if (this.bits.clear(member.col, chunks[i])) {
+        member.count--
+        this.decrement(chunks[i])
+      }
     }
     this.regroup(member)
+  }
+
+  /** The member's wire bitfield, in scratch valid until the next call. */
+  bitfieldOf(member: Member): Uint8Array {
+    this.bits.copy(member.col, scratch.take(this.byteLength))
+    return scratch.bytes
   }
 
   report(reporter: PeerKey, target: Member): void {
@@ -129,7 +157,7 @@ export class Swarm {
   }
 
   private groupOf(member: Member): number {
-    const count = member.held.count
+    const count = member.count
     if (count === this.chunkCount) return SEEDER
     return count === 0 ? EMPTY : PARTIAL
   }

@@ -2,14 +2,7 @@ import t from 'tap'
 import { trackerCodec, wsHeaderBytes } from '@shoal/protocol'
 import type { FindResult } from '../src/chunk-index.js'
 import { encodeSourcesFrame } from '../src/sources-frame.js'
-import { sourcesOf } from '../src/sources.js'
 import { pick, randomBitfield, seeded } from './lib/random.js'
-
-function words(bytes: Uint8Array): Uint32Array {
-  const out = new Uint32Array((bytes.length + 3) >>> 2)
-  new Uint8Array(out.buffer).set(bytes)
-  return out
-}
 
 /** RFC 6455 §5.2: final binary frame, unmasked, 7-bit, 16-bit or 64-bit length. */
 function webSocketFrame(payload: Uint8Array): Buffer {
@@ -24,7 +17,6 @@ t.test('the direct encoder writes exactly what the codec writes', (t) => {
   const frames: [Uint8Array, Uint8Array][] = []
   for (let round = 0; round < 300; round++) {
     const chunkCount = pick(rand, [0, 1, 9, 100, 2100, 5000, 262_144])
-    const wanted = randomBitfield(rand, chunkCount, rand())
     // The largest bitfields (32 KiB) with few peers, to keep the frames small.
     const peerCounts = chunkCount > 10_000 ? [0, 1, 2] : [0, 1, 15, 16, 40]
     const peers = Array.from({ length: pick(rand, peerCounts) }, () => ({
@@ -32,46 +24,19 @@ t.test('the direct encoder writes exactly what the codec writes', (t) => {
       host: pick(rand, hosts),
       port: pick(rand, [0, 127, 128, 255, 256, 65535]),
       load: pick(rand, [0, 1, 0.5, 0.123456789, 1e-9]),
-      held: words(randomBitfield(rand, chunkCount, rand())),
+      chunks: randomBitfield(rand, rand() < 0.5 ? chunkCount : 0, rand()),
     }))
     const rarest = Array.from({ length: pick(rand, [0, 3, 15, 16, 64]) }, () => Math.floor(rand() * 262_144))
     const result: FindResult = { peers, rarest }
     const id = pick(rand, [0, 1, 127, 128, 255, 256, 65535, 65536, 0xffff_ffff])
     const content = randomBitfield(rand, 256, 0.5)
-    const chunks = rand() < 0.5
-    const peerList = sourcesOf(result, wanted).map((p) => (chunks ? p : { ...p, chunks: new Uint8Array(0) }))
-    const expected = trackerCodec.encode({ type: 'sources', id, content, peers: peerList, rarest })
-    frames.push([encodeSourcesFrame(id, content, result, wanted, chunks), expected])
+    const expected = trackerCodec.encode({ type: 'sources', id, content, peers, rarest })
+    frames.push([encodeSourcesFrame(id, content, result), expected])
   }
   // Checked after all were encoded, so a later frame overwriting an earlier one shows too.
   let same = 0
   for (const [actual, expected] of frames) if (Buffer.compare(Buffer.from(actual), Buffer.from(webSocketFrame(expected))) === 0) same++
   t.equal(same, frames.length, 'every frame is byte-identical')
   t.match(trackerCodec.decode(frames[0][0].subarray(wsHeaderBytes(frames[0][1].length))), { type: 'sources' })
-  t.end()
-})
-
-t.test('without chunk lists the answer names the same peers and rarest chunks, with empty chunks', (t) => {
-  const rand = seeded(12)
-  const wanted = randomBitfield(rand, 4096, 0.7)
-  const peers = Array.from({ length: 20 }, (_, i) => ({
-    peerId: randomBitfield(rand, 128, 0.5), host: `10.0.0.${i}`, port: 7000 + i, load: i / 20, held: words(randomBitfield(rand, 4096, 0.5)),
-  }))
-  const result: FindResult = { peers, rarest: [3, 1, 4, 1000] }
-  const decode = (chunks: boolean) => {
-    const frame = encodeSourcesFrame(9, new Uint8Array(32), result, wanted, chunks)
-    const header = frame[1] < 126 ? 2 : frame[1] === 126 ? 4 : 10
-    return { bytes: frame.length, msg: trackerCodec.decode(frame.subarray(header)) }
-  }
-  const full = decode(true)
-  const lean = decode(false)
-  if (full.msg.type !== 'sources' || lean.msg.type !== 'sources') return t.fail('expected sources')
-  const withoutChunks = (p: { chunks: Uint8Array }) => ({ ...p, chunks: undefined })
-  t.same(lean.msg.peers.map(withoutChunks), full.msg.peers.map(withoutChunks), 'the same peers, in the same order')
-  t.same(lean.msg.rarest, full.msg.rarest, 'the same rarest chunks')
-  t.ok(lean.msg.peers.every((p) => p.chunks.length === 0), 'every chunks list is empty')
-  t.ok(full.msg.peers.every((p) => p.chunks.length === 512), 'asked, every chunks list covers the content')
-  // Per source: bin16 header and 512 bytes against an empty bin8 (2 bytes).
-  t.equal(full.bytes - lean.bytes, 20 * (3 + 512 - 2), 'the lean answer saves each source its bitfield')
   t.end()
 })

@@ -6,8 +6,8 @@ import type { Handler } from './context.js'
 
 /** The hot path: the answer is encoded straight from the index's result. */
 export const find: Handler<FindMessage> = ({ index }, session, msg) => {
-  const result = index.find(peerKeyOf(session), session.contentKeys.of(msg.content), msg.wanted, msg.max)
-  return encodeSourcesFrame(msg.id, msg.content, result, msg.wanted, msg.chunks)
+  const result = index.find(peerKeyOf(session), session.contentKeys.of(msg.content), msg.wanted, msg.max, msg.chunks)
+  return encodeSourcesFrame(msg.id, msg.content, result)
 }
 
 /** A report names the reporter by its session, so one connection counts once however often it reports. */

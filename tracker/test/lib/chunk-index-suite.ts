@@ -1,6 +1,5 @@
 import { ErrorCode } from '@shoal/protocol'
 import type { ChunkIndex, ChunkIndexOptions } from '../../src/chunk-index.js'
-import { sourcesOf } from '../../src/sources.js'
 import { bits, range, setBits, testContent, testPeer } from './index-fixtures.js'
 import { rarestProblem } from './rarest-check.js'
 import type { TapTest } from './tap-test.js'
@@ -134,17 +133,17 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     index.register(P3, [{ content: A, chunkCount: 12, bitfield: bits(12, [9]) }])
     index.register(P4, [{ content: A, chunkCount: 12, bitfield: bits(12, []) }])
     const wanted = bits(12, [1, 2, 9, 10])
-    const answer = index.find(P1.key, A, wanted, 0)
-    const byKey = new Map(sourcesOf(answer, wanted).map((p) => [Buffer.from(p.peerId).toString('hex'), p]))
+    const answer = index.find(P1.key, A, wanted, 0, true)
+    const byKey = new Map(answer.peers.map((p) => [Buffer.from(p.peerId).toString('hex'), p]))
     t.same([...byKey.keys()].sort(), [P2.key, P3.key].sort())
     t.same(setBits(12, byKey.get(P2.key)?.chunks as Uint8Array), [1, 2])
     t.same(setBits(12, byKey.get(P3.key)?.chunks as Uint8Array), [9])
     t.match(byKey.get(P2.key), { host: P2.host, port: P2.port, load: 0 })
     t.equal(answer.rarest[0], 10, 'the asker counts as a holder too')
     t.same(answer.rarest.slice(1).sort(), [1, 2, 9])
-    t.same(index.find(undefined, testContent(99), new Uint8Array(5), 0), { peers: [], rarest: [] }, 'unknown content')
-    t.throws(() => index.find(P1.key, A, new Uint8Array(1), 0), { code: ErrorCode.BAD_MESSAGE })
-    t.same(index.find(P2.key, A, bits(12, []), 5), { peers: [], rarest: [] })
+    t.same(index.find(undefined, testContent(99), new Uint8Array(5), 0, false), { peers: [], rarest: [] }, 'unknown content')
+    t.throws(() => index.find(P1.key, A, new Uint8Array(1), 0, false), { code: ErrorCode.BAD_MESSAGE })
+    t.same(index.find(P2.key, A, bits(12, []), 5, false), { peers: [], rarest: [] })
     t.end()
   })
 
@@ -154,12 +153,12 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     holdings.forEach((held, i) => index.register(testPeer(10 + i), [{ content: A, chunkCount: 2, bitfield: bits(2, held) }]))
     index.setLoad(testPeer(12).key, 0.9)
     index.setLoad(testPeer(13).key, 0.1)
-    const answer = index.find(undefined, A, bits(2, [0, 1]), 3)
+    const answer = index.find(undefined, A, bits(2, [0, 1]), 3, false)
     t.same(answer.rarest, [1, 0])
     const keys = answer.peers.map((p) => Buffer.from(p.peerId).toString('hex'))
     t.same(keys.slice(0, 2).sort(), [testPeer(10).key, testPeer(11).key].sort(), 'holders of the rarest first')
     t.equal(keys[2], testPeer(14).key, 'then the idle one (load 0) before loads 0.1 and 0.9')
-    t.equal(index.find(undefined, A, bits(2, [0]), 200).peers.length, 5)
+    t.equal(index.find(undefined, A, bits(2, [0]), 200, false).peers.length, 5)
     t.end()
   })
 
@@ -170,7 +169,7 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     index.register(P3, [{ content: A, chunkCount: 70, bitfield: bits(70, range(66, 70)) }])
     index.register(P4, [{ content: A, chunkCount: 70, bitfield: bits(70, [69]) }])
     const wanted = bits(70, range(0, 69))
-    const answer = index.find(undefined, A, wanted, 10)
+    const answer = index.find(undefined, A, wanted, 10, false)
     t.equal(rarestProblem(index.availability(A) as number[], setBits(70, wanted).reduce((w, c) => ((w[c] = true), w), new Array<boolean>(70).fill(false)), answer.rarest), undefined)
     t.ok(answer.rarest.every((c) => c < 65), 'the 64 rarest of the 65 chunks only P1 holds')
     const keys = answer.peers.map((p) => Buffer.from(p.peerId).toString('hex'))
@@ -187,7 +186,7 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     for (const wantedSet of [range(0, n), range(0, n).filter((c) => c % 7 === 3), [599], [1, 2, 599], range(550, 600), []]) {
       const wanted = new Array<boolean>(n).fill(false)
       for (const c of wantedSet) wanted[c] = true
-      const answer = index.find(undefined, A, bits(n, wantedSet), 1)
+      const answer = index.find(undefined, A, bits(n, wantedSet), 1, false)
       t.equal(rarestProblem(availability, wanted, answer.rarest), undefined, `${wantedSet.length} wanted`)
     }
     t.end()
@@ -198,7 +197,7 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     for (let i = 0; i < 6; i++) index.register(testPeer(20 + i), [{ content: A, chunkCount: 1, bitfield: bits(1, [0]) }])
     const seen = new Set<string>()
     for (let i = 0; i < 200 && seen.size < 6; i++) {
-      for (const p of index.find(undefined, A, bits(1, [0]), 1).peers) seen.add(Buffer.from(p.peerId).toString('hex'))
+      for (const p of index.find(undefined, A, bits(1, [0]), 1, false).peers) seen.add(Buffer.from(p.peerId).toString('hex'))
     }
     t.equal(seen.size, 6, 'every equal holder is handed out sometimes')
     t.end()
@@ -209,7 +208,7 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     for (let i = 0; i < 300; i++) index.register(testPeer(100 + i), [{ content: A, chunkCount: 64, bitfield: bits(64, i % 3 === 0 ? range(0, 64) : [i % 64]) }])
     const seen = new Set<string>()
     for (let round = 0; round < 20; round++) {
-      const answer = index.find(undefined, A, bits(64, range(0, 64)), 10)
+      const answer = index.find(undefined, A, bits(64, range(0, 64)), 10, false)
       t.equal(answer.peers.length, 10)
       for (const p of answer.peers) seen.add(Buffer.from(p.peerId).toString('hex'))
     }
@@ -222,7 +221,7 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     const content = [{ content: A, chunkCount: 1, bitfield: bits(1, [0]) }]
     for (const p of [P1, P2, P3]) index.register(p, content)
     index.register(P4, [])
-    const handsOut = (key: string): boolean => index.find(undefined, A, bits(1, [0]), 10).peers.some((p) => Buffer.from(p.peerId).toString('hex') === key)
+    const handsOut = (key: string): boolean => index.find(undefined, A, bits(1, [0]), 10, false).peers.some((p) => Buffer.from(p.peerId).toString('hex') === key)
     index.report(P2.key, A, P1.key)
     index.report(P2.key, A, P1.key)
     index.report(P1.key, A, P1.key)
@@ -268,7 +267,7 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     const index = create()
     index.register(P1, [{ content: A, chunkCount: 0, bitfield: new Uint8Array(0) }])
     t.same(index.contentStats(A), { peers: 1, seeders: 1, chunkCount: 0, availability: { min: 0, mean: 0 }, underReplicatedChunks: 0 })
-    t.same(index.find(P2.key, A, new Uint8Array(0), 0), { peers: [], rarest: [] })
+    t.same(index.find(P2.key, A, new Uint8Array(0), 0, false), { peers: [], rarest: [] })
     t.end()
   })
 
