@@ -22,26 +22,44 @@ const wire = new WordScratch()
  * and here those probes fall in a handful of cache lines; with a bitfield per member each
  * probe first chased the member's own buffer, a cache miss apiece at 10,000 peers. Word
  * `w` of a column is the wire bitfield's bytes 4w..4w+3 as one platform word, zero padded.
+ * Below the bitfield words, each column has a 32-bit tag (row `wordCount`) for what a find
+ * reads of every member it looks at, so that read shares cache lines too.
  */
 export class BitMatrix {
   words: Uint32Array
   capacity: number
   columns = 0
+  private readonly rows: number
 
   constructor(readonly wordCount: number, capacity = 1) {
+    this.rows = wordCount + 1
     this.capacity = capacity
-    this.words = new Uint32Array(wordCount * capacity)
+    this.words = new Uint32Array(this.rows * capacity)
   }
 
-  /** Appends a column holding the wire bitfield `bytes` (at most wordCount words); returns its index. */
-  add(bytes: Uint8Array): number {
+  /** Where the tag row starts: column `c`'s tag is `words[tagRow + c]`. */
+  get tagRow(): number {
+    return this.wordCount * this.capacity
+  }
+
+  /** Appends a column holding the wire bitfield `bytes` (at most wordCount words) and `tag`; returns its index. */
+  add(bytes: Uint8Array, tag: number): number {
     if (this.columns === this.capacity) this.resize(2 * this.capacity)
     const col = this.columns++
     const from = wire.load(bytes)
     const n = (bytes.length + 3) >>> 2
     const { words, capacity } = this
     for (let w = 0; w < n; w++) words[w * capacity + col] = from[w]
+    words[this.tagRow + col] = tag
     return col
+  }
+
+  tag(col: number): number {
+    return this.words[this.tagRow + col]
+  }
+
+  setTag(col: number, tag: number): void {
+    this.words[this.tagRow + col] = tag
   }
 
   /**
@@ -51,8 +69,8 @@ export class BitMatrix {
    */
   remove(col: number): number {
     const last = --this.columns
-    const { words, capacity, wordCount } = this
-    for (let w = 0, at = 0; w < wordCount; w++, at += capacity) {
+    const { words, capacity, rows } = this
+    for (let w = 0, at = 0; w < rows; w++, at += capacity) {
       words[at + col] = words[at + last]
       words[at + last] = 0
     }
@@ -94,9 +112,9 @@ export class BitMatrix {
 
   private resize(capacity: number): void {
     const old = this.words
-    const words = new Uint32Array(this.wordCount * capacity)
+    const words = new Uint32Array(this.rows * capacity)
     const keep = Math.min(this.columns, capacity)
-    for (let w = 0; w < this.wordCount; w++) words.set(old.subarray(w * this.capacity, w * this.capacity + keep), w * capacity)
+    for (let w = 0; w < this.rows; w++) words.set(old.subarray(w * this.capacity, w * this.capacity + keep), w * capacity)
     this.words = words
     this.capacity = capacity
   }

@@ -4,8 +4,8 @@ import { bitOf, wordOf } from './bit-matrix.js'
 import type { BitMatrix } from './bit-matrix.js'
 import type { FindResult } from './chunk-index.js'
 import { KeepSmallest } from './keep-smallest.js'
-import { PARTIAL, SEEDER } from './swarm.js'
-import type { Member, PeerRecord, Swarm } from './swarm.js'
+import { BANNED, LOAD_LEVELS, PARTIAL, SEEDER } from './swarm.js'
+import type { Swarm } from './swarm.js'
 import { WordScratch } from './word-scratch.js'
 
 /** How many rarest chunk indices a find answer lists. */
@@ -31,10 +31,10 @@ export function sampleSize(max: number, scanLimit: number): number {
 const GROUPS_SCANNED = [SEEDER, PARTIAL] as const
 
 const wantedWords = new WordScratch()
-// Scratch reused by every find (finds run one at a time): the best members so far, and for
-// each listed rarest chunk its holder count, and where its word starts and its bit in the
-// swarm's BitMatrix (column 0's index of the word; a member's is that plus its column).
-const best = new KeepSmallest<Member>(MAX_SOURCES)
+// Scratch reused by every find (finds run one at a time): the best members' columns so far,
+// and for each listed rarest chunk its holder count, and where its word starts and its bit in
+// the swarm's BitMatrix (column 0's index of the word; a member's is that plus its column).
+const best = new KeepSmallest<number>(MAX_SOURCES)
 const rarestHolders = new Uint32Array(RAREST_LIMIT)
 const rarestRow = new Uint32Array(RAREST_LIMIT)
 const rarestBit = new Int32Array(RAREST_LIMIT)
@@ -48,13 +48,16 @@ let lists = new Uint32Array(0)
  * then random. Each group is examined from a random offset, at most sampleSize members, so
  * the cost is O(max) members and repeated finds spread over large swarms; in swarms within
  * the sample the answer is exact. With `chunkLists`, each source's chunks are its held ∧
- * wanted, in scratch valid until the next find; without, they are empty.
+ * wanted, in scratch valid until the next find; without, they are empty. `askerCol` is the
+ * asking member's column, or -1. Members are looked at through their columns alone (chunks
+ * and tag): reading each member's object was a cache miss apiece at 10,000 peers.
  */
-export function findSources(swarm: Swarm, asker: PeerRecord | undefined, wanted: Uint8Array, max: number, chunkLists: boolean, policy: FindPolicy): FindResult {
+export function findSources(swarm: Swarm, askerCol: number, wanted: Uint8Array, max: number, chunkLists: boolean, policy: FindPolicy): FindResult {
   const rarest = rarestWanted(swarm, wanted, rarestHolders)
   const n = rarest.length
   if (n === 0) return { peers: [], rarest }
   const bits = swarm.bits
+  const tags = bits.tagRow
   for (let k = 0; k < n; k++) {
     rarestRow[k] = wordOf(rarest[k]) * bits.capacity
     rarestBit[k] = bitOf(rarest[k])
@@ -65,22 +68,20 @@ export function findSources(swarm: Swarm, asker: PeerRecord | undefined, wanted:
   best.clear(max)
   const sample = sampleSize(max, policy.scanLimit)
   for (const group of GROUPS_SCANNED) {
-    const members = swarm.groups[group]
-    const size = members.length
+    const cols = swarm.groups[group]
+    const size = cols.length
     const count = Math.min(size, sample)
     let i = size <= sample ? 0 : Math.floor(policy.random() * size)
     for (let seen = 0; seen < count; seen++, i = i + 1 === size ? 0 : i + 1) {
-      const member = members[i]
-      // The asker by identity: comparing key strings read each member's peer record and its key,
-      // a cache miss apiece at 10,000 peers.
-      if (member.banned || member.peer === asker) continue
-      const rank = group === SEEDER ? rarestHolders[0] : rankOf(bits, member.col, n, unlisted >= 0 ? want : undefined, unlisted)
+      const col = cols[i]
+      const tag = bits.words[tags + col]
+      if ((tag & BANNED) !== 0 || col === askerCol) continue
+      const rank = group === SEEDER ? rarestHolders[0] : rankOf(bits, col, n, unlisted >= 0 ? want : undefined, unlisted)
       if (rank < 0) continue
-      const load = Math.round(member.peer.load * 1023)
-      best.offer(rank * 2 ** 20 + load * 1024 + Math.floor(policy.random() * 1024), member)
+      best.offer(rank * 2 ** 20 + (tag & LOAD_LEVELS) * 1024 + Math.floor(policy.random() * 1024), col)
     }
   }
-  return { peers: sourcesOf(best.drain(sameMember), swarm, chunkLists ? want : undefined), rarest }
+  return { peers: sourcesOf(best.drain(sameCol), swarm, chunkLists ? want : undefined), rarest }
 }
 
 /** The holder count of the rarest listed chunk column `col` holds; `unlisted` or -1 when it holds none. */
@@ -90,21 +91,21 @@ function rankOf(bits: BitMatrix, col: number, n: number, want: Uint32Array | und
   return want !== undefined && bits.overlaps(col, want) ? unlisted : -1
 }
 
-function sameMember(member: Member): Member {
-  return member
+function sameCol(col: number): number {
+  return col
 }
 
-/** The chosen members as sources; with `want`, each one's chunks are held ∧ want. */
-function sourcesOf(chosen: Member[], swarm: Swarm, want: Uint32Array | undefined): Source[] {
+/** The members in the chosen columns as sources; with `want`, each one's chunks are held ∧ want. */
+function sourcesOf(chosen: number[], swarm: Swarm, want: Uint32Array | undefined): Source[] {
   const { bits, byteLength } = swarm
   const stride = bits.wordCount
   if (want !== undefined && lists.length < chosen.length * stride) lists = new Uint32Array(chosen.length * stride)
   const sources = new Array<Source>(chosen.length)
   for (let i = 0; i < chosen.length; i++) {
-    const { peerId, host, port, load } = chosen[i].peer
+    const { peerId, host, port, load } = swarm.memberAt(chosen[i]).peer
     let chunks = NOT_ASKED
     if (want !== undefined) {
-      bits.copy(chosen[i].col, lists, want, i * stride)
+      bits.copy(chosen[i], lists, want, i * stride)
       chunks = new Uint8Array(lists.buffer, i * stride * 4, byteLength)
     }
     sources[i] = { peerId, host, port, load, chunks }

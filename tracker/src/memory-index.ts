@@ -74,7 +74,9 @@ export class MemoryChunkIndex implements ChunkIndex {
   }
 
   setLoad(peer: PeerKey, load: number): void {
-    this.peerRecord(peer).load = load
+    const record = this.peerRecord(peer)
+    record.load = load
+    for (const [content, member] of record.swarms) (this.swarms.get(content) as Swarm).setLoad(member, load)
   }
 
   report(reporter: PeerKey, content: ContentKey, target: PeerKey): void {
@@ -89,16 +91,14 @@ export class MemoryChunkIndex implements ChunkIndex {
     const swarm = this.swarms.get(content)
     if (swarm === undefined) return { peers: [], rarest: [] }
     Bitfield.check(swarm.chunkCount, wanted)
-    const askerRecord = asker === undefined ? undefined : this.peers.get(asker)
-    return findSources(swarm, askerRecord, wanted, max === 0 ? this.defaultFindMax : max, chunkLists, this.policy)
+    const askerMember = asker === undefined ? undefined : this.peers.get(asker)?.swarms.get(content)
+    return findSources(swarm, askerMember?.col ?? -1, wanted, max === 0 ? this.defaultFindMax : max, chunkLists, this.policy)
   }
 
   removeContent(content: ContentKey): void {
     const swarm = this.swarms.get(content)
     if (swarm === undefined) return
-    for (const group of swarm.groups) {
-      for (const member of [...group]) this.leave(member.peer, content, member)
-    }
+    for (const member of swarm.members()) this.leave(member.peer, content, member)
   }
 
   chunkCountOf(content: ContentKey): number | undefined {
@@ -133,7 +133,7 @@ export class MemoryChunkIndex implements ChunkIndex {
 
   members(content: ContentKey): PeerKey[] {
     const swarm = this.swarms.get(content)
-    return swarm === undefined ? [] : swarm.groups.flatMap((group) => group.map((m) => m.peer.key))
+    return swarm === undefined ? [] : swarm.members().map((m) => m.peer.key)
   }
 
   private memberOf(peer: PeerKey, content: ContentKey): Member {

@@ -13,14 +13,23 @@ export interface PeerRecord extends IndexPeer {
 /** One peer's place in one swarm. */
 export interface Member {
   readonly peer: PeerRecord
-  /** Its bitfield's column in the swarm's `bits`; moves when another member leaves. */
+  /** Its column in the swarm's `bits`; moves when another member leaves. */
   col: number
   /** Chunks it holds. */
   count: number
   group: number
   /** Position in its group's array, for O(1) swap-removal. */
   slot: number
-  banned: boolean
+}
+
+// A member's tag in its swarm's BitMatrix: what a find needs of it besides its chunks.
+/** Its peer's upload load (0 to 1) scaled to 0..LOAD_LEVELS. */
+export const LOAD_LEVELS = 0x3ff
+/** Set once enough members reported it. */
+export const BANNED = 0x400
+
+function loadLevel(load: number): number {
+  return Math.round(load * LOAD_LEVELS)
 }
 
 const scratch = new WordScratch()
@@ -45,7 +54,8 @@ export class Swarm {
   readonly chunks: ChunkAvailability
   /** Every member's bitfield, a column each. */
   readonly bits: BitMatrix
-  readonly groups: readonly [Member[], Member[], Member[]] = [[], [], []]
+  /** Members' columns by group, each group in no set order. */
+  readonly groups: readonly [number[], number[], number[]] = [[], [], []]
   replicas = 0
   /** Its place among swarms by peer count (see SizeRanking). */
   rankSlot = 0
@@ -74,7 +84,8 @@ export class Swarm {
 
   /** Adds a member holding `wire` (already checked against chunkCount). */
   join(peer: PeerRecord, wire: Uint8Array): Member {
-    const member: Member = { peer, col: this.bits.add(wire), count: 0, group: EMPTY, slot: 0, banned: this.isBanned(peer.key) }
+    const tag = loadLevel(peer.load) | (this.isReported(peer.key) ? BANNED : 0)
+    const member: Member = { peer, col: this.bits.add(wire, tag), count: 0, group: EMPTY, slot: 0 }
     this.byCol.push(member)
     this.chunks.reserve(this.size + 1)
     forEachSetBit(wire, (chunk) => {
@@ -92,7 +103,22 @@ export class Swarm {
     if (this.bits.remove(member.col) >= 0) {
       last.col = member.col
       this.byCol[member.col] = last
+      this.groups[last.group][last.slot] = last.col
     }
+  }
+
+  /** The member in column `col`. */
+  memberAt(col: number): Member {
+    return this.byCol[col]
+  }
+
+  /** Every member, in no set order: a copy, so members can leave while it is walked. */
+  members(): Member[] {
+    return this.byCol.slice()
+  }
+
+  setLoad(member: Member, load: number): void {
+    this.bits.setTag(member.col, (this.bits.tag(member.col) & BANNED) | loadLevel(load))
   }
 
   /** Chunk indices must already be checked against chunkCount. */
@@ -127,7 +153,7 @@ export class Swarm {
     let reporters = this.reports.get(target.peer.key)
     if (reporters === undefined) this.reports.set(target.peer.key, (reporters = new Set()))
     reporters.add(reporter)
-    if (reporters.size >= this.policy.banThreshold) target.banned = true
+    if (reporters.size >= this.policy.banThreshold) this.bits.setTag(target.col, this.bits.tag(target.col) | BANNED)
   }
 
   stats(): ContentStats {
@@ -140,7 +166,7 @@ export class Swarm {
     }
   }
 
-  private isBanned(peer: PeerKey): boolean {
+  private isReported(peer: PeerKey): boolean {
     return (this.reports?.get(peer)?.size ?? 0) >= this.policy.banThreshold
   }
 
@@ -166,15 +192,15 @@ export class Swarm {
     member.group = this.groupOf(member)
     const group = this.groups[member.group]
     member.slot = group.length
-    group.push(member)
+    group.push(member.col)
   }
 
   private unplace(member: Member): void {
     const group = this.groups[member.group]
-    const last = group.pop() as Member
-    if (last !== member) {
+    const last = group.pop() as number
+    if (last !== member.col) {
       group[member.slot] = last
-      last.slot = member.slot
+      this.byCol[last].slot = member.slot
     }
   }
 

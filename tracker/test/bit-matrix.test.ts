@@ -19,7 +19,7 @@ function asWords(bytes: Uint8Array, wordCount: number): Uint32Array {
 t.test('a probe with wordOf and bitOf reads the wire bit of that chunk', (t) => {
   const wire = new Uint8Array([0b1000_0001, 0, 0b0010_0000, 0, 0, 0b0000_0001])
   const m = new BitMatrix(2)
-  const col = m.add(wire)
+  const col = m.add(wire, 0)
   const probed = Array.from({ length: 48 }, (_, c) => ((m.words[wordOf(c) * m.capacity + col] & bitOf(c)) !== 0 ? [c] : [])).flat()
   t.same(probed, [0, 7, 18, 47])
   t.end()
@@ -38,13 +38,16 @@ t.test('columns behave like separate bitfields through adds, removes, sets and c
     const byteLength = (chunkCount + 7) >>> 3
     const wordCount = (byteLength + 3) >>> 2
     const m = new BitMatrix(wordCount)
-    /** The model: column index → that column's chunks, as booleans. */
+    /** The model: column index → that column's chunks, as booleans, and its tag. */
     const model: boolean[][] = []
+    const tags: number[] = []
     for (let step = 0; step < 600; step++) {
       const r = rand()
       if (r < 0.3 || model.length === 0) {
         const wire = randomBitfield(rand, chunkCount, pick(rand, [0, 0.3, 1]))
-        expect(m.add(wire), model.length, 'a new column goes last')
+        const tag = Math.floor(rand() * 2 ** 32)
+        expect(m.add(wire, tag), model.length, 'a new column goes last')
+        tags.push(tag)
         model.push(setBits(chunkCount, wire).reduce((held, c) => ((held[c] = true), held), new Array<boolean>(chunkCount).fill(false)))
       } else if (r < 0.5) {
         const col = Math.floor(rand() * model.length)
@@ -53,6 +56,12 @@ t.test('columns behave like separate bitfields through adds, removes, sets and c
         expect(moved, col === last ? -1 : last, 'the last column moves into the gap')
         model[col] = model[last]
         model.pop()
+        tags[col] = tags[last]
+        tags.pop()
+      } else if (r < 0.55) {
+        const col = Math.floor(rand() * model.length)
+        tags[col] = Math.floor(rand() * 2 ** 11)
+        m.setTag(col, tags[col])
       } else {
         const col = Math.floor(rand() * model.length)
         const chunk = Math.floor(rand() * chunkCount)
@@ -75,6 +84,8 @@ t.test('columns behave like separate bitfields through adds, removes, sets and c
         expect(setBits(chunkCount, columnBytes(m, col, byteLength)), held, 'copy gives the column')
         expect(setBits(chunkCount, columnBytes(m, col, byteLength, maskWords)), both, 'copy with a mask gives column ∧ mask')
         expect(m.overlaps(col, maskWords), both.length > 0, 'overlaps')
+        expect(m.tag(col), tags[col], 'the tag stays with its column')
+        expect(m.words[m.tagRow + col], tags[col], 'the tag row holds it')
       }
     }
     while (m.columns > 0) m.remove(0)
