@@ -33,7 +33,8 @@ const GROUPS_SCANNED = [SEEDER, PARTIAL] as const
 const wantedWords = new WordScratch()
 // Scratch reused by every find (finds run one at a time): the best members' columns so far,
 // and for each listed rarest chunk its holder count, and where its word starts and its bit in
-// the swarm's BitMatrix (column 0's index of the word; a member's is that plus its column).
+// the swarm's BitMatrix blocks (a block's column 0's index of the word; a member's is that
+// plus its column's offset in its block).
 const best = new KeepSmallest<number>(MAX_SOURCES)
 const rarestHolders = new Uint32Array(RAREST_LIMIT)
 const rarestRow = new Uint32Array(RAREST_LIMIT)
@@ -57,9 +58,11 @@ export function findSources(swarm: Swarm, askerCol: number, wanted: Uint8Array, 
   const n = rarest.length
   if (n === 0) return { peers: [], rarest }
   const bits = swarm.bits
+  const { blocks, blockShift } = bits
+  const offsetMask = bits.blockColumns - 1
   const tags = bits.tagRow
   for (let k = 0; k < n; k++) {
-    rarestRow[k] = wordOf(rarest[k]) * bits.capacity
+    rarestRow[k] = wordOf(rarest[k]) * bits.width
     rarestBit[k] = bitOf(rarest[k])
   }
   // With a full list, a member may hold only unlisted wanted chunks: it ranks after the listed.
@@ -74,9 +77,11 @@ export function findSources(swarm: Swarm, askerCol: number, wanted: Uint8Array, 
     let i = size <= sample ? 0 : Math.floor(policy.random() * size)
     for (let seen = 0; seen < count; seen++, i = i + 1 === size ? 0 : i + 1) {
       const col = cols[i]
-      const tag = bits.words[tags + col]
+      const block = blocks[col >>> blockShift]
+      const at = col & offsetMask
+      const tag = block[tags + at]
       if ((tag & BANNED) !== 0 || col === askerCol) continue
-      const rank = group === SEEDER ? rarestHolders[0] : rankOf(bits, col, n, unlisted >= 0 ? want : undefined, unlisted)
+      const rank = group === SEEDER ? rarestHolders[0] : rankOf(block, at, n, unlisted >= 0 ? want : undefined, unlisted, bits, col)
       if (rank < 0) continue
       best.offer(rank * 2 ** 20 + (tag & LOAD_LEVELS) * 1024 + Math.floor(policy.random() * 1024), col)
     }
@@ -84,10 +89,12 @@ export function findSources(swarm: Swarm, askerCol: number, wanted: Uint8Array, 
   return { peers: sourcesOf(best.drain(sameCol), swarm, chunkLists ? want : undefined), rarest }
 }
 
-/** The holder count of the rarest listed chunk column `col` holds; `unlisted` or -1 when it holds none. */
-function rankOf(bits: BitMatrix, col: number, n: number, want: Uint32Array | undefined, unlisted: number): number {
-  const words = bits.words
-  for (let k = 0; k < n; k++) if ((words[rarestRow[k] + col] & rarestBit[k]) !== 0) return rarestHolders[k]
+/**
+ * The holder count of the rarest listed chunk column `col` holds (offset `at` in `block`);
+ * `unlisted` or -1 when it holds none.
+ */
+function rankOf(block: Uint32Array, at: number, n: number, want: Uint32Array | undefined, unlisted: number, bits: BitMatrix, col: number): number {
+  for (let k = 0; k < n; k++) if ((block[rarestRow[k] + at] & rarestBit[k]) !== 0) return rarestHolders[k]
   return want !== undefined && bits.overlaps(col, want) ? unlisted : -1
 }
 

@@ -86,9 +86,10 @@ function randomHoldings(rand: () => number): IndexHolding[] {
   })
 }
 
-function step(t: Checker, w: World): void {
+/** One random operation on both; finds ask for one of `maxes` sources. */
+function step(t: Checker, w: World, peers = PEERS, maxes = [0, 1, 2, 3, 25]): void {
   const { rand } = w
-  const peer = pick(rand, PEERS)
+  const peer = pick(rand, peers)
   // Mostly a content this peer registered, so updates land; sometimes any.
   const own = [...(w.ref.peers.get(peer.key)?.contents.keys() ?? [])]
   const content = own.length > 0 && rand() < 0.85 ? pick(rand, own) : pick(rand, CONTENTS)
@@ -114,20 +115,20 @@ function step(t: Checker, w: World): void {
     // Mostly between members of the swarm, so bans actually build up.
     const members = w.ref.holders(content)
     const reporter = members.length > 0 && rand() < 0.8 ? pick(rand, members) : peer.key
-    const target = members.length > 0 && rand() < 0.8 ? pick(rand, members.slice(0, 2)) : pick(rand, PEERS).key
+    const target = members.length > 0 && rand() < 0.8 ? pick(rand, members.slice(0, 2)) : pick(rand, peers).key
     both(t, 'report', (x) => x.report(reporter, content, target), w)
   } else if (r < 0.7) {
     both(t, 'removeContent', (x) => x.removeContent(content), w)
   } else {
-    find(t, w, rand() < 0.2 ? undefined : peer.key, ci)
+    find(t, w, rand() < 0.2 ? undefined : peer.key, ci, maxes)
   }
 }
 
-function find(t: Checker, w: World, asker: PeerKey | undefined, ci: number): void {
+function find(t: Checker, w: World, asker: PeerKey | undefined, ci: number, maxes: number[]): void {
   const content = CONTENTS[ci]
   const chunkCount = w.ref.chunkCountOf(content) ?? CHUNK_COUNTS[ci]
   const wanted = w.rand() < 0.03 ? new Uint8Array(((chunkCount + 7) >>> 3) + 1) : randomBitfield(w.rand, chunkCount, pick(w.rand, [0.1, 0.5, 1]))
-  const max = pick(w.rand, [0, 1, 2, 3, 25])
+  const max = pick(w.rand, maxes)
   const chunkLists = w.rand() < 0.7
   let answer: FindResult
   try {
@@ -168,7 +169,7 @@ function checkFind(t: Checker, ref: ReferenceIndex, asker: PeerKey | undefined, 
     }
     if (chunkLists) t.same(setBits(wanted.length, p.chunks), e.held.flatMap((h, i) => (h && wanted[i] ? [i] : [])), 'chunks are held ∧ wanted')
     else t.same(p.chunks.length, 0, 'no chunk lists unless asked')
-    t.same([p.load, p.port], [e.load, PEERS.find((q) => q.key === e.key)?.port], 'load and port')
+    t.same([p.load, p.port], [e.load, ref.peers.get(e.key)?.peer.port], 'load and port')
     return [e]
   })
   t.same(new Set(chosen.map((e) => e.key)).size, chosen.length, 'no peer twice')
@@ -179,7 +180,7 @@ function checkFind(t: Checker, ref: ReferenceIndex, asker: PeerKey | undefined, 
   t.ok(left.every((e) => keyOf(e) >= worstChosen), 'rarer-chunk holders and idler peers are preferred')
 }
 
-function compare(t: Checker, w: World): void {
+function compare(t: Checker, w: World, peers = PEERS): void {
   t.same(w.index.stats(), w.ref.stats(), 'stats')
   for (const content of CONTENTS) {
     t.same(w.index.availability(content), w.ref.availability(content), 'availability')
@@ -190,7 +191,7 @@ function compare(t: Checker, w: World): void {
   const everything = w.ref.mostShared()
   t.same(top.map((c) => c.peers), everything.slice(0, 3).map((c) => c.peers), 'most shared: the largest peer counts, in order')
   for (const c of top) t.same(c, everything.find((e) => e.content === c.content), 'most shared: their statistics')
-  for (const p of PEERS) {
+  for (const p of peers) {
     const real = w.index.holdings(p.key)?.map((h) => [h.content, setBits(h.chunkCount, h.bitfield)])
     const model = w.ref.peers.get(p.key)
     const expected = model && [...model.contents].map(([c, held]) => [c, held.flatMap((b, i) => (b ? [i] : []))])
@@ -209,6 +210,33 @@ t.test('random operation sequences agree with the naive model', (t) => {
       compare(check, w)
     }
     t.equal(check.failures, 0, `seed ${seed}: 400 steps agree`)
+  }
+  t.end()
+})
+
+t.test('swarms wider than a bitfield block (64 members) agree with the model', (t) => {
+  const peers = Array.from({ length: 200 }, (_, i) => testPeer(1000 + i))
+  const limits = { ...LIMITS, maxIndexedChunks: 10_000, maxChunksPerPeer: 1000 }
+  for (let seed = 1; seed <= 3; seed++) {
+    const rand = seeded(seed + 500)
+    const w: World = { rand, index: new MemoryChunkIndex({ ...limits, findScanLimit: 1000, random: seeded(seed + 600) }), ref: new ReferenceIndex(limits) }
+    const check = new Checker(t)
+    // Everyone in the 70-chunk content, most in one more: the widest swarms span several blocks.
+    for (const p of peers) {
+      const holdings = [3, ...(rand() < 0.7 ? [Math.floor(rand() * 3)] : [])].map((i) => ({
+        content: CONTENTS[i], chunkCount: CHUNK_COUNTS[i], bitfield: randomBitfield(rand, CHUNK_COUNTS[i], pick(rand, [0, 0.1, 0.5, 1])),
+      }))
+      both(check, 'register', (x) => x.register(p, holdings), w)
+    }
+    const widest = Math.max(...CONTENTS.map((c) => w.ref.holders(c).length))
+    // 200 sources at most: finds then look at every member, so the answer is exact.
+    for (let i = 0; i < 600 && check.failures === 0; i++) {
+      check.label = `seed ${seed} step ${i}`
+      step(check, w, peers, [200])
+      if (i % 20 === 0) compare(check, w, peers)
+    }
+    compare(check, w, peers)
+    t.equal(check.failures, 0, `seed ${seed}: swarms of up to ${widest} members, 600 steps agree`)
   }
   t.end()
 })
