@@ -28,8 +28,9 @@ export const LOAD_LEVELS = 0x3ff
 /** Set once enough members reported it. */
 export const BANNED = 0x400
 
+/** Clamped, so no load (the codec admits 0 to 1) can spill into the ban flag. */
 function loadLevel(load: number): number {
-  return Math.round(load * LOAD_LEVELS)
+  return Math.round(Math.min(1, Math.max(0, load)) * LOAD_LEVELS)
 }
 
 const scratch = new WordScratch()
