@@ -41,6 +41,11 @@ const rarestRow = new Uint32Array(RAREST_LIMIT)
 const rarestBit = new Int32Array(RAREST_LIMIT)
 /** The chunk lists of one answer, a source's after another's; valid until the next find. */
 let lists = new Uint32Array(0)
+/**
+ * Answers whose chunk lists fit in this many words reuse `lists`; a larger one (many sources
+ * of a huge content) gets a buffer of its own, so one such find does not pin megabytes.
+ */
+const LISTS_KEPT = 64 * 1024
 
 /**
  * Picks sources for `wanted` (wire bytes already checked against the swarm's chunk count).
@@ -106,14 +111,18 @@ function sameCol(col: number): number {
 function sourcesOf(chosen: number[], swarm: Swarm, want: Uint32Array | undefined): Source[] {
   const { bits, byteLength } = swarm
   const stride = bits.wordCount
-  if (want !== undefined && lists.length < chosen.length * stride) lists = new Uint32Array(chosen.length * stride)
+  let into = lists
+  if (want !== undefined && into.length < chosen.length * stride) {
+    into = new Uint32Array(chosen.length * stride)
+    if (into.length <= LISTS_KEPT) lists = into
+  }
   const sources = new Array<Source>(chosen.length)
   for (let i = 0; i < chosen.length; i++) {
     const { peerId, host, port, load } = swarm.memberAt(chosen[i]).peer
     let chunks = NOT_ASKED
     if (want !== undefined) {
-      bits.copy(chosen[i], lists, want, i * stride)
-      chunks = new Uint8Array(lists.buffer, i * stride * 4, byteLength)
+      bits.copy(chosen[i], into, want, i * stride)
+      chunks = new Uint8Array(into.buffer, i * stride * 4, byteLength)
     }
     sources[i] = { peerId, host, port, load, chunks }
   }

@@ -269,3 +269,27 @@ t.test('in a swarm larger than the scan limit answers stay sound', (t) => {
   t.same(index.find(undefined, content, bits(16, []), 10, true).peers, [])
   t.end()
 })
+
+t.test('chunk lists of a large answer (ten sources of 262,144 chunks) are exactly held ∧ wanted', (t) => {
+  const rand = seeded(41)
+  const index = new MemoryChunkIndex({ random: seeded(42) })
+  const big = testContent(70)
+  const chunkCount = 262_144
+  const held = new Map<PeerKey, Uint8Array>()
+  for (let i = 0; i < 10; i++) {
+    const p = testPeer(3000 + i)
+    const bitfield = randomBitfield(rand, chunkCount, 0.5)
+    index.register(p, [{ content: big, chunkCount, bitfield }])
+    held.set(p.key, bitfield)
+  }
+  const wanted = randomBitfield(rand, chunkCount, 0.5)
+  const answer = index.find(undefined, big, wanted, 10, true)
+  t.equal(answer.peers.length, 10)
+  let exact = 0
+  for (const p of answer.peers) {
+    const bits = held.get(Buffer.from(p.peerId).toString('hex')) as Uint8Array
+    if (p.chunks.length === bits.length && p.chunks.every((b, i) => b === (bits[i] & wanted[i]))) exact++
+  }
+  t.equal(exact, 10, 'every list is held ∧ wanted')
+  t.end()
+})
