@@ -47,16 +47,14 @@ export class MemoryChunkIndex implements ChunkIndex {
 
   have(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
     const member = this.memberOf(peer, content)
-    const swarm = this.swarms.get(content) as Swarm
-    checkChunks(chunks, swarm.chunkCount)
-    swarm.add(member, chunks)
+    checkChunks(chunks, member.swarm.chunkCount)
+    member.swarm.add(member, chunks)
   }
 
   lost(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {
     const member = this.memberOf(peer, content)
-    const swarm = this.swarms.get(content) as Swarm
-    checkChunks(chunks, swarm.chunkCount)
-    swarm.remove(member, chunks)
+    checkChunks(chunks, member.swarm.chunkCount)
+    member.swarm.remove(member, chunks)
   }
 
   unregister(peer: PeerKey, content: ContentKey): void {
@@ -76,7 +74,7 @@ export class MemoryChunkIndex implements ChunkIndex {
   setLoad(peer: PeerKey, load: number): void {
     const record = this.peerRecord(peer)
     record.load = load
-    for (const [content, member] of record.swarms) (this.swarms.get(content) as Swarm).setLoad(member, load)
+    for (const member of record.swarms.values()) member.swarm.setLoad(member, load)
   }
 
   report(reporter: PeerKey, content: ContentKey, target: PeerKey): void {
@@ -84,14 +82,15 @@ export class MemoryChunkIndex implements ChunkIndex {
     const targetMember = this.peers.get(target)?.swarms.get(content)
     // Only a member can have fetched from another member; anything else is noise.
     if (reporterMember === undefined || targetMember === undefined || reporter === target) return
-    ;(this.swarms.get(content) as Swarm).report(reporter, targetMember)
+    targetMember.swarm.report(reporter, targetMember)
   }
 
   find(asker: PeerKey | undefined, content: ContentKey, wanted: Uint8Array, max: number, chunkLists: boolean): FindResult {
-    const swarm = this.swarms.get(content)
+    // Usually the asker is a member: its entry leads to the swarm, with no second lookup.
+    const askerMember = asker === undefined ? undefined : this.peers.get(asker)?.swarms.get(content)
+    const swarm = askerMember?.swarm ?? this.swarms.get(content)
     if (swarm === undefined) return { peers: [], rarest: [] }
     Bitfield.check(swarm.chunkCount, wanted)
-    const askerMember = asker === undefined ? undefined : this.peers.get(asker)?.swarms.get(content)
     return findSources(swarm, askerMember?.col ?? -1, wanted, max === 0 ? this.defaultFindMax : max, chunkLists, this.policy)
   }
 
@@ -125,10 +124,7 @@ export class MemoryChunkIndex implements ChunkIndex {
   holdings(peer: PeerKey): IndexHolding[] | undefined {
     const record = this.peers.get(peer)
     if (record === undefined) return undefined
-    return [...record.swarms].map(([content, m]) => {
-      const swarm = this.swarms.get(content) as Swarm
-      return { content, chunkCount: swarm.chunkCount, bitfield: Uint8Array.from(swarm.bitfieldOf(m)) }
-    })
+    return [...record.swarms].map(([content, m]) => ({ content, chunkCount: m.swarm.chunkCount, bitfield: Uint8Array.from(m.swarm.bitfieldOf(m)) }))
   }
 
   members(content: ContentKey): PeerKey[] {
@@ -180,10 +176,7 @@ export class MemoryChunkIndex implements ChunkIndex {
       throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, `a peer's contents may have at most ${this.maxChunksPerPeer} chunks together`)
     }
     let freed = 0
-    for (const [content] of previous?.swarms ?? []) {
-      const swarm = this.swarms.get(content) as Swarm
-      if (swarm.size === 1) freed += swarm.chunkCount
-    }
+    for (const { swarm } of previous?.swarms.values() ?? []) if (swarm.size === 1) freed += swarm.chunkCount
     if (this.indexedChunks - freed + added > this.maxIndexedChunks) {
       throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'the tracker indexes no more contents for now')
     }
@@ -204,7 +197,7 @@ export class MemoryChunkIndex implements ChunkIndex {
   }
 
   private leave(record: PeerRecord, content: ContentKey, member: Member): void {
-    const swarm = this.swarms.get(content) as Swarm
+    const swarm = member.swarm
     swarm.leave(member)
     this.ranking.shrank(swarm)
     record.swarms.delete(content)

@@ -13,6 +13,7 @@ export interface PeerRecord extends IndexPeer {
 /** One peer's place in one swarm. */
 export interface Member {
   readonly peer: PeerRecord
+  readonly swarm: Swarm
   /** Its column in the swarm's `bits`; moves when another member leaves. */
   col: number
   /** Chunks it holds. */
@@ -86,7 +87,7 @@ export class Swarm {
   /** Adds a member holding `wire` (already checked against chunkCount). */
   join(peer: PeerRecord, wire: Uint8Array): Member {
     const tag = loadLevel(peer.load) | (this.isReported(peer.key) ? BANNED : 0)
-    const member: Member = { peer, col: this.bits.add(wire, tag), count: 0, group: EMPTY, slot: 0 }
+    const member: Member = { peer, swarm: this, col: this.bits.add(wire, tag), count: 0, group: EMPTY, slot: 0 }
     this.byCol.push(member)
     this.chunks.reserve(this.size + 1)
     forEachSetBit(wire, (chunk) => {
