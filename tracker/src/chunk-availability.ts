@@ -1,3 +1,4 @@
+import { lastAtOrBefore } from '@shoal/protocol'
 import { hasBit } from './bits.js'
 
 const NOTHING = new Uint32Array(0)
@@ -83,7 +84,7 @@ export class ChunkAvailability {
     for (let i = starts[1]; i < end; i++) {
       const chunk = order[i]
       if (hasBit(wanted, chunk)) {
-        if (bucket + 1 < starts.length && i >= starts[bucket + 1]) bucket = lastBucketAt(starts, i, bucket + 1)
+        if (bucket + 1 < starts.length && i >= starts[bucket + 1]) bucket = lastAtOrBefore(starts, i, bucket + 1)
         holders[count] = bucket
         out[count++] = chunk
         if (count === limit) return out
@@ -109,16 +110,4 @@ export class ChunkAvailability {
     this.order[to] = chunk
     this.position[chunk] = to
   }
-}
-
-/** The last bucket whose edge is at or before position `i` of the order, given that `from`'s is. */
-function lastBucketAt(starts: Uint32Array, i: number, from: number): number {
-  let lo = from
-  let hi = starts.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1
-    if (starts[mid] <= i) lo = mid
-    else hi = mid - 1
-  }
-  return lo
 }

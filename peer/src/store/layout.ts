@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { chunkRange } from '@shoal/protocol'
+import { chunkRange, lastAtOrBefore } from '@shoal/protocol'
 import type { FileSpan, Manifest } from '@shoal/protocol'
 
 /**
@@ -30,7 +30,7 @@ export class ContentLayout {
     const { offset, length } = chunkRange(this.manifest, chunk)
     const end = offset + length
     const spans: FileSpan[] = []
-    for (let f = this.firstFileAt(offset); f < this.starts.length && this.starts[f] < end; f++) {
+    for (let f = lastAtOrBefore(this.starts, offset); f < this.starts.length && this.starts[f] < end; f++) {
       const fileEnd = this.starts[f] + this.manifest.files[f].size
       const from = Math.max(offset, this.starts[f])
       const to = Math.min(end, fileEnd)
@@ -46,17 +46,5 @@ export class ContentLayout {
     const start = this.starts[fileIndex]
     const chunkSize = this.manifest.chunkSize
     return { first: Math.floor(start / chunkSize), last: Math.floor((start + size - 1) / chunkSize) }
-  }
-
-  /** The last file starting at or before `offset`. */
-  private firstFileAt(offset: number): number {
-    let lo = 0
-    let hi = this.starts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (this.starts[mid] <= offset) lo = mid
-      else hi = mid - 1
-    }
-    return lo
   }
 }
