@@ -73,6 +73,7 @@ export function findSources(swarm: Swarm, askerCol: number, wanted: Uint8Array, 
   // With a full list, a member may hold only unlisted wanted chunks: it ranks after the listed.
   const unlisted = n === RAREST_LIMIT ? rarestHolders[n - 1] + 1 : -1
   const want = unlisted >= 0 || chunkLists ? wantedWords.load(wanted) : undefined
+  const unlistedWant = unlisted >= 0 ? want : undefined
   best.clear(max)
   const sample = sampleSize(max, policy.scanLimit)
   for (const group of GROUPS_SCANNED) {
@@ -86,7 +87,7 @@ export function findSources(swarm: Swarm, askerCol: number, wanted: Uint8Array, 
       const at = col & offsetMask
       const tag = block[tags + at]
       if ((tag & BANNED) !== 0 || col === askerCol) continue
-      const rank = group === SEEDER ? rarestHolders[0] : rankOf(block, at, n, unlisted >= 0 ? want : undefined, unlisted, bits, col)
+      const rank = group === SEEDER ? rarestHolders[0] : rankOf(block, at, n, unlistedWant, unlisted, bits, col)
       if (rank < 0) continue
       best.offer(rank * 2 ** 20 + (tag & LOAD_LEVELS) * 1024 + Math.floor(policy.random() * 1024), col)
     }
