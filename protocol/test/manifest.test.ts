@@ -13,7 +13,7 @@ import {
 import type { Manifest } from '../src/manifest.js'
 import { ManifestBuilder } from '../src/manifest-builder.js'
 import { merkleRoot } from '../src/merkle.js'
-import { checkName, checkRelativePath, comparePaths } from '../src/paths.js'
+import { checkFileSet, checkName, checkRelativePath, comparePaths } from '../src/paths.js'
 import { pick, plain, randomBytes, randomInt, seededRandom, specPack, tempDir } from './helpers.js'
 
 const KIB = 1024
@@ -232,6 +232,27 @@ t.test('unsafe paths are refused, in received manifests and when building', (t) 
   t.throws(() => checkName(7 as never), { code: BAD_MANIFEST })
   t.throws(() => checkRelativePath(undefined as never), { code: BAD_MANIFEST })
   t.ok(comparePaths('B', 'a') < 0 && comparePaths('z', 'é') < 0 && comparePaths('a', 'a') === 0, 'byte order of UTF-8, not locale order')
+  t.end()
+})
+
+t.test('a path used as a file and as a directory is found wherever other paths sort between them', (t) => {
+  // Segments chosen to sort on both sides of "/" (0x2f): "a!" and "a.b" fall between "a" and "a/…".
+  const segments = ['a', 'a!', 'a.b', 'a0', 'é', 'b']
+  const random = seededRandom(7)
+  let conflicts = 0
+  for (let round = 0; round < 400; round++) {
+    const set = new Set<string>()
+    const count = 1 + randomInt(random, 8)
+    for (let i = 0; i < count; i++) {
+      set.add(Array.from({ length: 1 + randomInt(random, 4) }, () => pick(random, segments)).join('/'))
+    }
+    const paths = [...set].sort(comparePaths)
+    const naive = paths.some((p) => paths.some((q) => q.startsWith(`${p}/`)))
+    if (naive) conflicts++
+    if (naive) t.throws(() => checkFileSet(paths), /both a file and a directory/, JSON.stringify(paths))
+    else t.doesNotThrow(() => checkFileSet(paths), JSON.stringify(paths))
+  }
+  t.ok(conflicts > 50 && conflicts < 350, `both cases were drawn (${conflicts} of 400 sets had a conflict)`)
   t.end()
 })
 
