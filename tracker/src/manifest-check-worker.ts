@@ -12,7 +12,8 @@ lowerPriority()
 parentPort?.on('message', ({ seq, bytes }: CheckRequest) => {
   let reply: CheckReply
   try {
-    reply = { seq, bytes, chunkCount: manifestChunkCount(decodeManifest(bytes)) }
+    const manifest = decodeManifest(bytes)
+    reply = { seq, bytes, chunkCount: manifestChunkCount(manifest), name: manifest.name }
   } catch (err) {
     reply = { seq, code: errorCodeOf(err), message: (err as Error).message }
   }

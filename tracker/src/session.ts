@@ -25,6 +25,8 @@ export class Session {
   /** Index keys of the content ids this connection names, the last one remembered. */
   readonly contentKeys = new LastContentKey()
   private corked = false
+  /** The socket's bytesRead when the sweep last looked. */
+  private bytesSeen = 0
   /** Costly work queued by this connection (see oneAtATime), and how much of it is pending. */
   private queue: Promise<void> = Promise.resolve()
   private queued = 0
@@ -53,9 +55,31 @@ export class Session {
     if (this.queued++ === 0) this.ws.pause()
     const done = this.queue.then(work)
     this.queue = done.catch(() => undefined).then(() => {
-      if (--this.queued === 0) this.ws.resume()
+      if (--this.queued > 0) return
+      // The peer was not silent meanwhile: its frames waited unread. Its ttl starts again.
+      this.lastSeen = performance.now()
+      this.ws.resume()
     })
     return done
+  }
+
+  /**
+   * Whether costly work of this connection is queued or running. Its frames are not read
+   * meanwhile, so its heartbeats wait unread: the ttl does not run out on it.
+   */
+  get waitingOnWork(): boolean {
+    return this.queued > 0
+  }
+
+  /**
+   * Counts the peer as heard from `now` if bytes arrived since the last look: a large frame
+   * (a publish over a slow link) can take longer than the ttl to arrive, and is not silence.
+   */
+  noteArrivals(now: number): void {
+    const read = this.socket.bytesRead
+    if (read === this.bytesSeen) return
+    this.bytesSeen = read
+    this.lastSeen = now
   }
 
   /** Counts a rejected message; false once rejections persist at more than twice the rate. */

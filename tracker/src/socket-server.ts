@@ -55,10 +55,11 @@ export class SocketServer {
     sessions.expire(now)
     for (const s of sessions.all) {
       if (s.closing) continue
+      s.noteArrivals(now)
       if (s.peer === undefined && now - s.connectedAt >= config.registerTimeoutMs) {
         totals.registerTimeouts++
         s.close(CloseCode.REGISTER_TIMEOUT, 'no register in time')
-      } else if (s.peer !== undefined && now - s.lastSeen >= config.ttlMs) {
+      } else if (s.peer !== undefined && now - s.lastSeen >= config.ttlMs && !s.waitingOnWork) {
         totals.expired++
         this.drop(s, CloseCode.EXPIRED, 'silent for longer than the ttl')
       } else if (s.isSlowConsumer(now, config.sweepIntervalMs)) {

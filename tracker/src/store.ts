@@ -5,20 +5,25 @@ const COUNTERS_KEY = 'totals'
 
 /**
  * What survives a restart, in one LevelDB directory: verified manifests by content id,
- * their chunk counts (kept in memory too, since every register checks them), and the
- * cumulative counters. The live index is not stored: peers re-register.
+ * their chunk counts (kept in memory too, since every register checks them) and names
+ * (so a stats page never decodes a manifest), and the cumulative counters. The live index
+ * is not stored: peers re-register.
  */
 export class TrackerStore {
   private readonly db: Level<string, Uint8Array>
   private readonly manifests
   private readonly chunkCounts
+  private readonly names
   private readonly meta
+  /** Chunk counts of the stored manifests, and of those being written. */
   private readonly counts = new Map<ContentKey, number>()
+  private readonly writing = new Map<ContentKey, number>()
 
   constructor(dataDir: string) {
     this.db = new Level<string, Uint8Array>(dataDir, { valueEncoding: 'view' })
     this.manifests = this.db.sublevel<string, Uint8Array>('manifest', { valueEncoding: 'view' })
     this.chunkCounts = this.db.sublevel<string, number>('chunk-count', { valueEncoding: 'json' })
+    this.names = this.db.sublevel<string, string>('name', { valueEncoding: 'utf8' })
     this.meta = this.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' })
   }
 
@@ -31,27 +36,43 @@ export class TrackerStore {
     return this.counts.size
   }
 
+  /** The chunk count of a verified manifest, stored or being written (registers check it). */
   chunkCountOf(content: ContentKey): number | undefined {
-    return this.counts.get(content)
+    return this.counts.get(content) ?? this.writing.get(content)
   }
 
-  /** Records the chunk count at once (registers check it synchronously), then persists both. */
-  async putManifest(content: ContentKey, bytes: Uint8Array, chunkCount: number): Promise<void> {
-    this.counts.set(content, chunkCount)
+  /** Whether the manifest is on disk: only then is a publish of it acknowledged. */
+  hasManifest(content: ContentKey): boolean {
+    return this.counts.has(content)
+  }
+
+  /** Makes the chunk count known at once (registers check it synchronously), then persists it all. */
+  async putManifest(content: ContentKey, bytes: Uint8Array, chunkCount: number, name: string): Promise<void> {
+    this.writing.set(content, chunkCount)
     try {
       await this.db.batch()
         .put(content, bytes, { sublevel: this.manifests })
         .put(content, chunkCount, { sublevel: this.chunkCounts })
+        .put(content, name, { sublevel: this.names })
         .write()
-    } catch (err) {
-      // Not stored (a full disk, say): forget it, so a later publish stores it for real.
-      this.counts.delete(content)
-      throw err
+      this.counts.set(content, chunkCount)
+    } finally {
+      // Not stored (a full disk, say): forgotten, so a later publish stores it for real.
+      this.writing.delete(content)
     }
   }
 
   getManifest(content: ContentKey): Promise<Uint8Array | undefined> {
     return this.manifests.get(content)
+  }
+
+  /** A stored manifest's content name; undefined for one stored before names were kept. */
+  getName(content: ContentKey): Promise<string | undefined> {
+    return this.names.get(content)
+  }
+
+  putName(content: ContentKey, name: string): Promise<void> {
+    return this.names.put(content, name)
   }
 
   loadTotals(): Promise<unknown> {

@@ -50,7 +50,7 @@ export class Tracker implements StatsSource {
       findScanLimit: limits.findScanLimit,
     })
     this.sessions = new PeerSessions(this.index, this.config.peerIdGraceMs)
-    this.names = new ContentNames(this.store, 4 * this.config.mostShared)
+    this.names = new ContentNames(this.store, this.checker, 4 * this.config.mostShared)
   }
 
   /** Opens the store and starts listening; `url` is valid once this resolves. */

@@ -2,9 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { Level } from 'level'
 import { Bitfield, ErrorCode, contentIdOf, toHex } from '@shoal/protocol'
 import { createTestTracker } from '../src/testing.js'
-import { TestClient } from './lib/client.js'
+import { TestClient, randomContent } from './lib/client.js'
 import { manifestBytes } from './lib/manifests.js'
 
 t.test('manifests and counters survive a restart', async (t) => {
@@ -64,4 +65,40 @@ t.test('a manifest settles a content’s chunk count', async (t) => {
   joiner.send({ type: 'unregister', content })
   t.ok(await new Promise((resolve) => setTimeout(resolve, 50, true)))
   t.same(tracker.contentStats(toHex(content)), { peers: 0, seeders: 0, chunkCount: 4, availability: { min: 0, mean: 0 }, underReplicatedChunks: 4 }, 'known by manifest only')
+})
+
+t.test('contents are named from what the store keeps; a store from before names were kept is named once from its manifests', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shoal-tracker-names-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const manifest = manifestBytes(3, 'old.iso')
+  const fresh = manifestBytes(2, 'new.tar')
+  const ids = [contentIdOf(manifest), randomContent(), contentIdOf(fresh)]
+  const [old, broken, added] = ids.map(toHex)
+  // Written as a tracker of an earlier version would have: a manifest and its chunk count, no name.
+  const legacy = new Level<string, Uint8Array>(dataDir, { valueEncoding: 'view' })
+  await legacy.open()
+  await legacy.batch()
+    .put(old, manifest, { sublevel: legacy.sublevel<string, Uint8Array>('manifest', { valueEncoding: 'view' }) })
+    .put(old, 3 as never, { sublevel: legacy.sublevel<string, number>('chunk-count', { valueEncoding: 'json' }) })
+    .put(broken, Uint8Array.of(1, 2, 3), { sublevel: legacy.sublevel<string, Uint8Array>('manifest', { valueEncoding: 'view' }) })
+    .put(broken, 2 as never, { sublevel: legacy.sublevel<string, number>('chunk-count', { valueEncoding: 'json' }) })
+    .write()
+  await legacy.close()
+
+  const tracker = await createTestTracker(t, { dataDir, mostShared: 3 })
+  const c = await TestClient.connect(tracker.url)
+  t.teardown(() => c.ws.terminate())
+  await c.register()
+  t.match(await c.request({ type: 'publish', manifest: fresh }), { type: 'ok' })
+  await c.register(ids.map((content, i) => ({ content, chunkCount: [3, 2, 2][i], bitfield: new Uint8Array(1) })))
+  const res = await fetch(`${tracker.httpUrl}/stats`)
+  t.equal(res.status, 200, 'a stored manifest that no longer passes the check does not break /stats')
+  const names = Object.fromEntries(((await res.json()) as { mostShared: { content: string; name?: string }[] }).mostShared.map((c) => [c.content, c.name]))
+  t.same(names, { [old]: 'old.iso', [broken]: undefined, [added]: 'new.tar' }, 'named where the manifest is valid')
+  await tracker.close()
+
+  const reopened = new Level<string, string>(dataDir)
+  t.teardown(() => reopened.close())
+  const stored = reopened.sublevel<string, string>('name', { valueEncoding: 'utf8' })
+  t.same(await stored.getMany([old, broken, added]), ['old.iso', undefined, 'new.tar'], 'names are stored: with a publish, and once decoded')
 })

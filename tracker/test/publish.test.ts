@@ -28,3 +28,16 @@ t.test('one connection\'s publishes are checked one at a time, in order, and a b
   t.equal(tracker.stats().manifests, 2, 'both good ones stored')
   t.match(await c.request({ type: 'find', content: new Uint8Array(32), wanted: new Uint8Array(0), max: 0, chunks: true }), { type: 'sources' }, 'the connection reads frames again')
 })
+
+t.test('a connection whose publish is still being checked is not expired: the tracker stopped reading it, not the peer talking', async (t) => {
+  const ttlMs = 400
+  const tracker = await createTestTracker(t, { ttlMs, sweepIntervalMs: 5 })
+  const c = await TestClient.connect(tracker.url)
+  t.teardown(() => c.ws.terminate())
+  await c.register()
+  const started = performance.now()
+  t.match(await c.request({ type: 'publish', manifest: manifestBytes(262_144, 'large.bin') }), { type: 'ok' })
+  t.ok(performance.now() - started > 2 * ttlMs, 'the check outlasted the ttl (the case under test)')
+  t.equal(tracker.stats().totals.expired, 0, 'not expired while waiting')
+  t.equal(tracker.stats().peersOnline, 1)
+})

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { Bitfield, CloseCode, ErrorCode, toHex } from '@shoal/protocol'
+import type { Socket } from 'node:net'
+import { Bitfield, CloseCode, ErrorCode, toHex, trackerCodec } from '@shoal/protocol'
 import { MemoryChunkIndex } from '../src/memory-index.js'
 import { PeerSessions } from '../src/peer-sessions.js'
 import type { Session } from '../src/session.js'
@@ -82,6 +83,26 @@ t.test('a silent peer expires after the ttl; a heartbeating one stays', async (t
   t.equal(tracker.stats().totals.expired, 1)
   await new Promise((resolve) => setTimeout(resolve, 400))
   t.equal(alive.ws.readyState, alive.ws.OPEN, 'heartbeats keep a peer alive past the ttl')
+})
+
+t.test('a frame still arriving is not silence: a peer on a slow link is not expired mid-frame', async (t) => {
+  const ttlMs = 150
+  const tracker = await createTestTracker(t, { ttlMs, sweepIntervalMs: 10 })
+  const slow = await TestClient.connect(tracker.url)
+  t.teardown(() => slow.ws.terminate())
+  await slow.register([held(4, [0])])
+  // One masked client frame (a zero mask leaves the payload as it is), written a few bytes at a time.
+  const payload = trackerCodec.encode({ type: 'get-manifest', id: 99, content: new Uint8Array(32) })
+  const frame = Buffer.concat([Buffer.from([0x82, 0x80 | payload.length, 0, 0, 0, 0]), payload])
+  const socket = (slow.ws as unknown as { _socket: Socket })._socket
+  const started = performance.now()
+  for (let at = 0; at < frame.length; at += 2) {
+    socket.write(frame.subarray(at, at + 2))
+    await new Promise((resolve) => setTimeout(resolve, ttlMs / 3))
+  }
+  t.ok(performance.now() - started > 2 * ttlMs, 'the frame took longer than the ttl to arrive (the case under test)')
+  t.match(await slow.reply(99), { type: 'error', code: ErrorCode.NOT_FOUND }, 'answered once whole')
+  t.equal(tracker.stats().totals.expired, 0, 'not expired meanwhile')
 })
 
 t.test('a connection that does not register in time is closed', async (t) => {

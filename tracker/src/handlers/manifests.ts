@@ -6,15 +6,15 @@ import type { Handler, HandlerContext } from './context.js'
 /**
  * Verifies the manifest (structure, limits, canonical form) and stores it under the hash
  * of its bytes, which is its content id by definition. The id is a cheap hash, so a
- * manifest already stored is acknowledged at once, and one being stored (for any
- * connection) is acknowledged when that is done, without keeping its bytes. A new one is
+ * manifest already on disk is acknowledged at once, and one being checked or written (for
+ * any connection) is acknowledged when that is done, without keeping its bytes. A new one is
  * checked off the event loop, one at a time per connection, which reads no further frames
  * meanwhile.
  */
 export const publish: Handler<PublishMessage> = async (ctx, session, msg) => {
   const id = msg.id
   const content = toHex(contentIdOf(msg.manifest))
-  if (ctx.store.chunkCountOf(content) === undefined) await storeOnce(ctx, session, content, msg.manifest)
+  if (!ctx.store.hasManifest(content)) await storeOnce(ctx, session, content, msg.manifest)
   return { type: 'ok', id }
 }
 
@@ -25,10 +25,10 @@ function storeOnce(ctx: HandlerContext, session: Session, content: string, manif
 
 /** A live swarm that disagrees with the verified chunk count was registered wrongly; it is removed so the real one can form. */
 async function verifyAndStore({ checker, index, store, totals }: HandlerContext, content: string, copy: Uint8Array): Promise<void> {
-  const { bytes, chunkCount } = await checker.check(copy)
+  const { bytes, chunkCount, name } = await checker.check(copy)
   const swarmCount = index.chunkCountOf(content)
   if (swarmCount !== undefined && swarmCount !== chunkCount) index.removeContent(content)
-  await store.putManifest(content, bytes, chunkCount)
+  await store.putManifest(content, bytes, chunkCount, name)
   totals.manifestsPublished++
 }
 
