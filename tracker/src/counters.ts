@@ -24,8 +24,6 @@ export interface Totals {
   manifestsPublished: number
 }
 
-export type MessageCounter = 'register' | 'have' | 'lost' | 'heartbeat' | 'unregister' | 'publish' | 'get-manifest' | 'find' | 'report'
-
 export function emptyTotals(): Totals {
   return {
     messages: 0, register: 0, have: 0, lost: 0, heartbeat: 0, unregister: 0, publish: 0, 'get-manifest': 0, find: 0,

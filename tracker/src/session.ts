@@ -5,10 +5,18 @@ import type { WebSocket } from 'ws'
 import type { IndexPeer } from './chunk-index.js'
 import type { TrackerConfig } from './config.js'
 import { LastContentKey } from './last-content-key.js'
+import type { Totals } from './counters.js'
 import { TokenBucket } from './token-bucket.js'
 
 /** Bytes of frame that cost one extra rate token, so large frames (publish) cost more. */
 const BYTES_PER_TOKEN = 64 * 1024
+
+/**
+ * Unsent reply bytes, in multiples of the limit, at which a connection is cut at once. The
+ * sweep closes one that stays over the limit; this bounds what it can pile up before then
+ * (a find with chunk lists can answer 6 MB for a 32 KB request).
+ */
+const CUT_AT_LIMITS = 4
 
 /** One peer connection: who it registered as, its liveness and its abuse budgets. */
 export class Session {
@@ -35,7 +43,7 @@ export class Session {
   private readonly strikes: TokenBucket
 
   /** `socket` is the upgraded connection under `ws`, corked while a batch of replies is written. */
-  constructor(readonly ws: WebSocket, private readonly socket: Socket, readonly address: string, private readonly config: TrackerConfig) {
+  constructor(readonly ws: WebSocket, private readonly socket: Socket, readonly address: string, private readonly config: TrackerConfig, private readonly totals: Totals) {
     const { messageRate, messageBurst } = config.limits
     this.messages = new TokenBucket(messageRate, messageBurst)
     this.strikes = new TokenBucket(messageRate, messageBurst)
@@ -103,7 +111,19 @@ export class Session {
       process.nextTick(uncork, this)
     }
     this.socket.write(reply instanceof Uint8Array ? reply : binaryFrame(trackerCodec.encode(reply)))
-    if (this.overBufferSince === 0 && this.ws.bufferedAmount > this.config.limits.maxBufferedBytes) this.overBufferSince = performance.now()
+    const buffered = this.ws.bufferedAmount
+    const limit = this.config.limits.maxBufferedBytes
+    if (buffered <= limit) return
+    if (this.overBufferSince === 0) this.overBufferSince = performance.now()
+    if (buffered > CUT_AT_LIMITS * limit) this.cut()
+  }
+
+  /** Ends a connection that is not reading its replies: a close frame would only queue behind them. */
+  private cut(): void {
+    this.totals.slowConsumers++
+    this.config.logger.info({ address: this.address, buffered: this.ws.bufferedAmount }, 'connection cut: replies are not being read')
+    this.closing = true
+    this.ws.terminate()
   }
 
   uncork(): void {

@@ -42,7 +42,7 @@ export class SocketServer {
 
   private accept(ws: WebSocket, socket: Socket, address: string): void {
     const { sessions, totals, config } = this.ctx
-    const session = new Session(ws, socket, address, config)
+    const session = new Session(ws, socket, address, config, totals)
     sessions.all.add(session)
     totals.connections++
     ws.on('message', (data, isBinary) => this.dispatcher.handle(session, data as Buffer, isBinary))

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Bitfield, CloseCode, ErrorCode, PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
 import { Packr } from 'msgpackr'
+import type { Tracker } from '../src/index.js'
 import { createTestTracker } from '../src/testing.js'
 import { TestClient, eventually, randomContent } from './lib/client.js'
 import type { TapTest } from './lib/tap-test.js'
@@ -78,9 +79,11 @@ t.test('a flooding connection is rate limited, then closed', async (t) => {
   await stillServed()
 })
 
-t.test('a connection that does not read its replies is dropped', async (t) => {
-  const tracker = await createTestTracker(t, { sweepIntervalMs: 50, closeGraceMs: 100, limits: { maxBufferedBytes: 64 * 1024, messageRate: 1_000_000, messageBurst: 1_000_000 } })
-  const stillServed = await neighbour(t, tracker.url)
+/**
+ * Three holders of a 200,000-chunk content, and a fourth connection that stops reading and
+ * sends 400 finds asking for chunk lists (about 75 KB of reply each).
+ */
+async function floodUnread(t: TapTest, tracker: Tracker): Promise<void> {
   const chunkCount = 200_000
   const big = { content: randomContent(), chunkCount, bitfield: Bitfield.full(chunkCount).bytes }
   const holders = await Promise.all([0, 1, 2].map(() => TestClient.connect(tracker.url)))
@@ -92,8 +95,26 @@ t.test('a connection that does not read its replies is dropped', async (t) => {
   ;(reader.ws as unknown as { _socket: { pause(): void } })._socket.pause()
   const find = trackerCodec.encode({ type: 'find', id: 1, content: big.content, wanted: big.bitfield, max: 0, chunks: true })
   for (let i = 0; i < 400; i++) reader.ws.send(find)
+}
+
+t.test('a connection that does not read its replies is dropped', async (t) => {
+  const tracker = await createTestTracker(t, { sweepIntervalMs: 50, closeGraceMs: 100, limits: { maxBufferedBytes: 64 * 1024, messageRate: 1_000_000, messageBurst: 1_000_000 } })
+  const stillServed = await neighbour(t, tracker.url)
+  await floodUnread(t, tracker)
   t.ok(await eventually(() => tracker.stats().totals.slowConsumers === 1, 200, 25), 'dropped as a slow consumer')
   t.ok(await eventually(() => tracker.stats().peersOnline === 4), 'its entry left the index')
+  await stillServed()
+})
+
+t.test('a connection whose unread replies pile up far over the limit is cut without waiting for the sweep', async (t) => {
+  const limit = 64 * 1024
+  // No sweep runs during the test: only the check on each reply can end the connection.
+  const tracker = await createTestTracker(t, { sweepIntervalMs: 3_600_000, limits: { maxBufferedBytes: limit, messageRate: 1_000_000, messageBurst: 1_000_000 } })
+  const stillServed = await neighbour(t, tracker.url)
+  await floodUnread(t, tracker)
+  t.ok(await eventually(() => tracker.stats().totals.slowConsumers === 1, 200, 25), 'cut as a slow consumer')
+  t.ok(await eventually(() => tracker.stats().peersOnline === 4), 'its entry left the index')
+  t.ok(tracker.stats().totals.find < 400, `it stopped being answered (${tracker.stats().totals.find} of 400 finds read)`)
   await stillServed()
 })
 
