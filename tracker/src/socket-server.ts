@@ -16,6 +16,8 @@ export class SocketServer {
   private readonly wss: WebSocketServer
   private readonly dispatcher: Dispatcher
   private readonly sweepTimer: NodeJS.Timeout
+  /** Set once close() began: a connection upgraded after that is turned away at once. */
+  private closing = false
 
   constructor(server: Listener, private readonly ctx: HandlerContext) {
     const { config } = ctx
@@ -29,6 +31,7 @@ export class SocketServer {
 
   /** Closes every connection with "going away"; resolves when all are gone (cut after the grace period). */
   async close(): Promise<void> {
+    this.closing = true
     clearInterval(this.sweepTimer)
     const { sessions } = this.ctx
     const gone = [...sessions.all].map((s) => new Promise<void>((resolve) => {
@@ -41,6 +44,7 @@ export class SocketServer {
   }
 
   private accept(ws: WebSocket, socket: Socket, address: string): void {
+    if (this.closing) return this.turnAway(ws)
     const { sessions, totals, config } = this.ctx
     const session = new Session(ws, socket, address, config, totals)
     sessions.all.add(session)
@@ -48,6 +52,12 @@ export class SocketServer {
     ws.on('message', (data, isBinary) => this.dispatcher.handle(session, data as Buffer, isBinary))
     ws.on('close', () => sessions.remove(session))
     ws.on('error', (err) => config.logger.debug({ err, address }, 'connection error'))
+  }
+
+  /** Like Session.close: a close handshake, cut if the peer does not answer in time. */
+  private turnAway(ws: WebSocket): void {
+    ws.close(CloseCode.GOING_AWAY, 'tracker shutting down')
+    setTimeout(() => ws.terminate(), this.ctx.config.closeGraceMs).unref()
   }
 
   private sweep(now: number): void {

@@ -133,7 +133,8 @@ export class Tracker implements StatsSource {
     this.server.closeAllConnections()
     await serverClosed
     await this.checker.close()
-    await this.persistTotals()
+    // Counters are loaded by listen(); before that these are not the stored ones.
+    if (this.startedAt > 0) await this.persistTotals()
     await this.store.close()
     this.config.logger.info('tracker closed')
   }

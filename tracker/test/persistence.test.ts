@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { Level } from 'level'
 import { Bitfield, ErrorCode, contentIdOf, toHex } from '@shoal/protocol'
+import { createTracker } from '../src/index.js'
 import { createTestTracker } from '../src/testing.js'
 import { TestClient, randomContent } from './lib/client.js'
 import { manifestBytes } from './lib/manifests.js'
@@ -101,4 +102,16 @@ t.test('contents are named from what the store keeps; a store from before names 
   t.teardown(() => reopened.close())
   const stored = reopened.sublevel<string, string>('name', { valueEncoding: 'utf8' })
   t.same(await stored.getMany([old, broken, added]), ['old.iso', undefined, 'new.tar'], 'names are stored: with a publish, and once decoded')
+})
+
+t.test('a tracker closed without having listened leaves the stored counters as they were', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shoal-tracker-unopened-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const first = await createTestTracker(t, { dataDir })
+  const c = await TestClient.connect(first.url)
+  await c.register()
+  await first.close()
+  await createTracker({ host: '127.0.0.1', port: 0, dataDir }).close()
+  const third = await createTestTracker(t, { dataDir })
+  t.equal(third.stats().totals.register, 1, 'the count from the first run survived')
 })

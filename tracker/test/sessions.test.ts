@@ -1,4 +1,7 @@
 import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { Bitfield, CloseCode, ErrorCode, toHex, trackerCodec } from '@shoal/protocol'
 import { MemoryChunkIndex } from '../src/memory-index.js'
@@ -202,4 +205,26 @@ t.test('behind a trusted proxy the address comes from X-Forwarded-For', async (t
   t.teardown(() => { garbage.ws.terminate(); mapped.ws.terminate() })
   t.match(await garbage.register(), { address: '127.0.0.1' }, 'a header that is no address is ignored')
   t.match(await mapped.register(), { address: '192.0.2.4' }, 'IPv4-mapped IPv6 shows as IPv4')
+})
+
+t.test('a connection upgraded while the tracker shuts down is turned away, and the shutdown completes', async (t) => {
+  const tracker = await createTestTracker(t, { closeGraceMs: 300 })
+  // A peer that does not answer the close handshake keeps the shutdown waiting for the grace period.
+  const deaf = await TestClient.connect(tracker.url)
+  t.teardown(() => deaf.ws.terminate())
+  ;(deaf.ws as unknown as { _socket: Socket })._socket.pause()
+  const late = connect(tracker.port, '127.0.0.1')
+  t.teardown(() => late.destroy())
+  await once(late, 'connect')
+  late.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n`)
+  let received = Buffer.alloc(0)
+  late.on('data', (data: Buffer) => { received = Buffer.concat([received, data]) })
+  const closing = tracker.close()
+  late.write('\r\n') // the request completes, and the upgrade happens, after the shutdown began
+  await closing
+  const head = received.indexOf('\r\n\r\n')
+  t.match(received.subarray(0, head).toString(), /^HTTP\/1\.1 101 /, 'the upgrade went through')
+  const frame = received.subarray(head + 4)
+  t.equal(frame[0], 0x88, 'then a close frame')
+  t.equal(frame.readUInt16BE(2), CloseCode.GOING_AWAY, 'saying going away')
 })
