@@ -52,6 +52,13 @@ export interface SwarmPolicy {
  * The peers of one content and, per chunk, how many of them hold it. Availability changes
  * incrementally with every bit that flips, so statistics never walk the members.
  */
+/**
+ * What a swarm remembers of reports, at most: reports come only from members about members,
+ * but peer ids are free, so without a bound churning connections could grow these for ever.
+ */
+export const MAX_REPORTED = 4096
+export const MAX_BANS = 4096
+
 export class Swarm {
   readonly chunks: ChunkAvailability
   /** Every member's bitfield, a column each. */
@@ -61,8 +68,13 @@ export class Swarm {
   replicas = 0
   /** Its place among swarms by peer count (see SizeRanking). */
   rankSlot = 0
-  /** Target peer → distinct reporters; lives as long as the swarm. */
+  /**
+   * Reports short of a ban: target peer → its distinct reporters. At most MAX_REPORTED
+   * targets, the oldest forgotten first.
+   */
   private reports: Map<PeerKey, Set<PeerKey>> | undefined
+  /** Banned peers; a ban outlives leaving and rejoining while the swarm lives. At most MAX_BANS, oldest forgotten first. */
+  private banned: Set<PeerKey> | undefined
   /** The member owning each column of `bits`. */
   private readonly byCol: Member[] = []
 
@@ -86,7 +98,7 @@ export class Swarm {
 
   /** Adds a member holding `wire` (already checked against chunkCount). */
   join(peer: PeerRecord, wire: Uint8Array): Member {
-    const tag = loadLevel(peer.load) | (this.isReported(peer.key) ? BANNED : 0)
+    const tag = loadLevel(peer.load) | (this.isBanned(peer.key) ? BANNED : 0)
     const member: Member = { peer, swarm: this, col: this.bits.add(wire, tag), count: 0, group: EMPTY, slot: 0 }
     this.byCol.push(member)
     this.chunks.reserve(this.size + 1)
@@ -151,11 +163,21 @@ export class Swarm {
   }
 
   report(reporter: PeerKey, target: Member): void {
+    const key = target.peer.key
+    if (this.banned?.has(key) === true) return
     this.reports ??= new Map()
-    let reporters = this.reports.get(target.peer.key)
-    if (reporters === undefined) this.reports.set(target.peer.key, (reporters = new Set()))
+    let reporters = this.reports.get(key)
+    if (reporters === undefined) {
+      this.reports.set(key, (reporters = new Set()))
+      if (this.reports.size > MAX_REPORTED) this.reports.delete(this.reports.keys().next().value as PeerKey)
+    }
     reporters.add(reporter)
-    if (reporters.size >= this.policy.banThreshold) this.bits.setTag(target.col, this.bits.tag(target.col) | BANNED)
+    if (reporters.size < this.policy.banThreshold) return
+    this.reports.delete(key)
+    this.banned ??= new Set()
+    this.banned.add(key)
+    if (this.banned.size > MAX_BANS) this.banned.delete(this.banned.values().next().value as PeerKey)
+    this.bits.setTag(target.col, this.bits.tag(target.col) | BANNED)
   }
 
   stats(): ContentStats {
@@ -168,8 +190,8 @@ export class Swarm {
     }
   }
 
-  private isReported(peer: PeerKey): boolean {
-    return (this.reports?.get(peer)?.size ?? 0) >= this.policy.banThreshold
+  private isBanned(peer: PeerKey): boolean {
+    return this.banned?.has(peer) === true
   }
 
   private increment(chunk: number): void {
