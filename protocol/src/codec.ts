@@ -103,15 +103,19 @@ function peekCode(bytes: Uint8Array): number {
 
 /**
  * The request id, read straight from the bytes after the type code, so that a frame
- * refused for its size, structure or any field still names the request it answers.
- * Only the unsigned integer forms an encoder writes count.
+ * refused for its size, structure or any field (or not decoded at all: over the rate
+ * limit) still names the request it answers. Only a top-level array of at least two
+ * elements led by a fixint type code, and the unsigned integer forms an encoder writes,
+ * count; anything else has no id.
  */
-function peekRequestId(bytes: Uint8Array): number | undefined {
+export function peekRequestId(bytes: Uint8Array): number | undefined {
   const long = bytes[0] === 0xdc
+  if (!long && !(bytes[0] >= 0x92 && bytes[0] <= 0x9f)) return undefined
   const length = long ? (bytes[1] << 8) | bytes[2] : bytes[0] & 0x0f
-  let at = long ? 4 : 2
-  if (length < 2 || at >= bytes.length) return undefined
-  const head = bytes[at++]
+  let at = long ? 3 : 1
+  if (length < 2 || at + 1 >= bytes.length || bytes[at] > 0x7f) return undefined
+  const head = bytes[++at]
+  at++
   if (head <= 0x7f) return head
   const size = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : 0
   if (size === 0 || at + size > bytes.length) return undefined

@@ -1,7 +1,7 @@
 export * from './errors.js'
 export * from './limits.js'
 export { Bitfield, countBits } from './bitfield.js'
-export { Codec, FrameError, defineMessage } from './codec.js'
+export { Codec, FrameError, defineMessage, peekRequestId } from './codec.js'
 export type { MessageSchema } from './codec.js'
 export { trackerCodec, peerCodec } from './messages.js'
 export type * from './tracker-messages.js'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { Packr } from 'msgpackr'
-import { FrameError } from '../src/codec.js'
+import { FrameError, peekRequestId } from '../src/codec.js'
 import { ErrorCode } from '../src/errors.js'
 import { MAX_CHUNKS, MAX_ELEMENTS, MAX_REQUEST_ID, MAX_TOKEN_BYTES, PROTOCOL_VERSION } from '../src/limits.js'
 import { peerCodec, trackerCodec } from '../src/messages.js'
@@ -261,3 +261,15 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return `string(${value.length})`
   return String(value instanceof Date ? 'date' : typeof value === 'object' && value !== null ? 'map' : value)
 }
+
+t.test('the request id shows even in frames the codec refuses', (t) => {
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 5 })), 5)
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 300 })), 300)
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 70_000 })), 70_000)
+  t.equal(peekRequestId(trackerCodec.encode({ type: 'ok', id: 200 })), 200)
+  t.equal(peekRequestId(Uint8Array.of(0xdc, 0x00, 0x02, 0x08, 0x07)), 7, 'array16 header')
+  for (const junk of [[], [0x91, 0x08], [0x92, 0xff, 0x01], [0x92, 0x08, 0xa1], [0x92, 0x08, 0xcd, 0x01], [0xc0], [0x82, 0x08, 0x05], [0xdc, 0x00, 0x01, 0x08, 0x05]]) {
+    t.equal(peekRequestId(Uint8Array.from(junk)), undefined, `junk ${junk}`)
+  }
+  t.end()
+})

@@ -1,9 +1,8 @@
-import { BadMessageError, CloseCode, ErrorCode, FrameError, ShoalError, errorCodeOf, trackerCodec } from '@shoal/protocol'
+import { BadMessageError, CloseCode, ErrorCode, FrameError, ShoalError, errorCodeOf, peekRequestId, trackerCodec } from '@shoal/protocol'
 import type { TrackerMessage, TrackerRequest } from '@shoal/protocol'
 import { ClosingError } from './closing-error.js'
 import { HANDLERS } from './handlers/index.js'
 import type { Handler, HandlerContext, Reply } from './handlers/index.js'
-import { peekRequestId } from './request-id.js'
 import type { Session } from './session.js'
 
 /** Codes that mean the client sent something it should not have; they spend its invalid budget. */
@@ -31,7 +30,7 @@ export class Dispatcher {
       if (!isBinary) throw new BadMessageError('frames must be binary')
       msg = trackerCodec.decode(data)
     } catch (err) {
-      const id = err instanceof FrameError && err.requestId !== undefined ? err.requestId : peekRequestId(data)
+      const id = err instanceof FrameError && err.requestId !== undefined ? err.requestId : peekRequestId(data) ?? 0
       return this.fail(session, id, err)
     }
     this.run(session, msg)
@@ -64,7 +63,7 @@ export class Dispatcher {
   private rateLimited(session: Session, data: Buffer): void {
     this.ctx.totals.rateLimited++
     if (!session.strike()) return session.close(CloseCode.RATE_LIMITED, 'message rate stayed over the limit')
-    this.reply(session, peekRequestId(data), ErrorCode.RATE_LIMITED, 'message rate over the limit; slow down')
+    this.reply(session, peekRequestId(data) ?? 0, ErrorCode.RATE_LIMITED, 'message rate over the limit; slow down')
   }
 
   private fail(session: Session, id: number, err: unknown): void {

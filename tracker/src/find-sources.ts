@@ -23,7 +23,7 @@ export interface FindPolicy {
 }
 
 /** Members examined per group for a find of `max` sources: enough to choose well, O(max). */
-export function sampleSize(max: number, scanLimit: number): number {
+function sampleSize(max: number, scanLimit: number): number {
   return Math.min(scanLimit, Math.max(16, 2 * max))
 }
 

@@ -34,9 +34,17 @@ const MESSAGE_TYPES = ['register', 'have', 'lost', 'heartbeat', 'unregister', 'p
  * is updated on the message path. Process metrics (CPU, memory, event loop) come from
  * prom-client's defaults.
  */
-export function createMetrics(source: StatsSource): Registry {
+export function createMetrics(source: Pick<StatsSource, 'stats'>): Registry {
   const registry = new Registry()
-  const snapshot = (): TrackerStats => source.stats()
+  // One snapshot serves every metric of a scrape, so its figures agree with each other.
+  let taken: TrackerStats | undefined
+  const snapshot = (): TrackerStats => {
+    if (taken === undefined) {
+      taken = source.stats()
+      setImmediate(() => { taken = undefined })
+    }
+    return taken
+  }
   for (const [name, figure, help] of GAUGES) {
     new Gauge({ name: `shoal_tracker_${name}`, help, registers: [registry], collect() { this.set(snapshot()[figure]) } })
   }

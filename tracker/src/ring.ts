@@ -5,10 +5,6 @@ export class Ring<T> {
 
   constructor(readonly capacity: number) {}
 
-  get length(): number {
-    return this.items.length
-  }
-
   push(item: T): void {
     if (this.items.length < this.capacity) this.items.push(item)
     else this.items[this.next] = item

@@ -40,11 +40,16 @@ export function encodeSourcesFrame(id: number, content: Uint8Array, result: Find
   writeWsHeader(out, size, start)
   const frame = Buffer.allocUnsafe(at - start)
   out.copy(frame, 0, start, at)
+  // A huge answer (chunk lists of a large content) does not pin its scratch for good.
+  if (scratch.length > MAX_KEPT_SCRATCH) scratch = Buffer.allocUnsafe(SCRATCH_BYTES)
   return frame
 }
 
+const SCRATCH_BYTES = 64 * 1024
+const MAX_KEPT_SCRATCH = 1024 * 1024
+
 /** The encoder's scratch, reused by every reply (encoding is synchronous). */
-let scratch = Buffer.allocUnsafe(64 * 1024)
+let scratch = Buffer.allocUnsafe(SCRATCH_BYTES)
 
 /** The scratch, grown to at least `bytes` with its first `keep` bytes kept. */
 function room(bytes: number, keep: number): Buffer {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { Script } from 'node:vm'
 import t from 'tap'
 import { Bitfield, contentIdOf, toHex } from '@shoal/protocol'
+import { createMetrics } from '../src/metrics.js'
 import { createTestTracker } from '../src/testing.js'
 import { TestClient, eventually, randomContent } from './lib/client.js'
 import { manifestBytes } from './lib/manifests.js'
@@ -78,6 +79,21 @@ t.test('/metrics is a parseable exposition with the same figures', async (t) => 
   t.equal(samples.get('shoal_tracker_connections_total'), 1)
   t.ok(samples.has('shoal_tracker_process_resident_memory_bytes'), 'process metrics too')
   t.notOk([...samples.keys()].some((name) => /^shoal_tracker_nodejs_active_\w+_total/.test(name)), 'no gauge named *_total')
+})
+
+t.test('one scrape takes one snapshot of the figures; the next takes a fresh one', async (t) => {
+  const tracker = await createTestTracker(t)
+  let taken = 0
+  const registry = createMetrics({ stats: () => { taken++; return tracker.stats() } })
+  const first = parseExposition(await registry.metrics())
+  t.equal(taken, 1, 'one snapshot for every figure')
+  t.equal(first.get('shoal_tracker_peers_online'), 0)
+  const c = await TestClient.connect(tracker.url)
+  t.teardown(() => c.ws.terminate())
+  await c.register()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(parseExposition(await registry.metrics()).get('shoal_tracker_peers_online'), 1, 'the next scrape sees the change')
+  t.equal(taken, 2)
 })
 
 const NO_PROMTOOL = spawnSync('promtool', ['--version']).status === 0 ? false : 'promtool is not installed (Debian package prometheus)'

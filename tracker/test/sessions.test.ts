@@ -1,3 +1,4 @@
+import { pino } from 'pino'
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
@@ -177,7 +178,9 @@ t.test('peer id reservations expire in order and are bounded in number', async (
 })
 
 t.test('reports from distinct peers stop a peer from being handed out', async (t) => {
-  const tracker = await createTestTracker(t, { limits: { banThreshold: 2 } })
+  const logged: { msg: string; reason?: string }[] = []
+  const logger = pino({ level: 'debug' }, { write: (line: string) => logged.push(JSON.parse(line)) })
+  const tracker = await createTestTracker(t, { limits: { banThreshold: 2 }, logger })
   const clients = await Promise.all([0, 1, 2, 3].map(() => TestClient.connect(tracker.url)))
   t.teardown(() => clients.forEach((c) => c.ws.terminate()))
   const [bad, r1, r2, asker] = clients
@@ -189,6 +192,7 @@ t.test('reports from distinct peers stop a peer from being handed out', async (t
   t.ok((await find()).includes(toHex(bad.peerId)))
   for (const r of [r1, r1, r2]) t.match(await r.request({ type: 'report', content: CONTENT, peerId: bad.peerId, reason: 'hash mismatch' }), { type: 'ok' })
   t.same((await find()).sort(), [toHex(r1.peerId), toHex(r2.peerId)].sort())
+  t.same(logged.filter((l) => l.msg === 'peer reported').map((l) => l.reason), ['hash mismatch', 'hash mismatch', 'hash mismatch'], 'each report and its reason are in the debug log')
 })
 
 t.test('behind a trusted proxy the address comes from X-Forwarded-For', async (t) => {

@@ -40,3 +40,17 @@ t.test('the direct encoder writes exactly what the codec writes', (t) => {
   t.match(trackerCodec.decode(frames[0][0].subarray(wsHeaderBytes(frames[0][1].length))), { type: 'sources' })
   t.end()
 })
+
+t.test('answers before and after a huge one (whose scratch is let go) are encoded alike', (t) => {
+  const rand = seeded(12)
+  const answer = (peerCount: number, chunkCount: number): FindResult => ({
+    peers: Array.from({ length: peerCount }, (_, i) => ({ peerId: randomBitfield(rand, 128, 0.5), host: '127.0.0.1', port: 7000 + i, load: 0.25, chunks: randomBitfield(rand, chunkCount, 0.5) })),
+    rarest: [1, 2, 3],
+  })
+  const content = randomBitfield(rand, 256, 0.5)
+  for (const [id, result] of [answer(3, 4096), answer(40, 262_144), answer(3, 4096), answer(40, 262_144), answer(1, 9)].entries()) {
+    const expected = webSocketFrame(trackerCodec.encode({ type: 'sources', id, content, ...result }))
+    t.ok(Buffer.from(encodeSourcesFrame(id, content, result)).equals(expected), `answer ${id} (${expected.length} bytes)`)
+  }
+  t.end()
+})

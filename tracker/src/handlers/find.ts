@@ -10,8 +10,14 @@ export const find: Handler<FindMessage> = ({ index }, session, msg) => {
   return encodeSourcesFrame(msg.id, msg.content, result)
 }
 
-/** A report names the reporter by its session, so one connection counts once however often it reports. */
-export const report: Handler<ReportMessage> = ({ index }, session, msg) => {
-  index.report(peerKeyOf(session), session.contentKeys.of(msg.content), toHex(msg.peerId))
+/**
+ * A report names the reporter by its session, so one connection counts once however often
+ * it reports. Its reason goes to the debug log, for an operator tracing a ban.
+ */
+export const report: Handler<ReportMessage> = ({ config, index }, session, msg) => {
+  const reporter = peerKeyOf(session)
+  const target = toHex(msg.peerId)
+  index.report(reporter, session.contentKeys.of(msg.content), target)
+  config.logger.debug({ reporter, target, content: toHex(msg.content), reason: msg.reason }, 'peer reported')
   return { type: 'ok', id: msg.id }
 }
