@@ -35,14 +35,29 @@ export class MemoryChunkIndex implements ChunkIndex {
     }
   }
 
+  /**
+   * A resync replaces what the peer holds, in place: a content it still holds with the same
+   * chunk count keeps its membership and changes only the chunks that differ, so sharing
+   * one more file does not rebuild every swarm the peer is in. Its last reported load stands.
+   */
   register(peer: IndexPeer, holdings: readonly IndexHolding[]): void {
     this.checkHoldings(peer.key, holdings)
-    // A resync replaces what the peer holds; its last reported load still stands.
-    const load = this.peers.get(peer.key)?.load ?? 0
-    this.drop(peer.key)
-    const record: PeerRecord = { key: peer.key, peerId: peer.peerId, host: peer.host, port: peer.port, load, swarms: new Map() }
-    this.peers.set(peer.key, record)
-    for (const h of holdings) this.join(record, h.content, h.chunkCount, h.bitfield)
+    let record = this.peers.get(peer.key)
+    if (record === undefined) {
+      record = { key: peer.key, peerId: peer.peerId, host: peer.host, port: peer.port, load: 0, swarms: new Map() }
+      this.peers.set(peer.key, record)
+    } else {
+      Object.assign(record, { peerId: peer.peerId, host: peer.host, port: peer.port })
+      const kept = new Map(holdings.map((h) => [h.content, h.chunkCount]))
+      for (const [content, member] of record.swarms) {
+        if (kept.get(content) !== member.swarm.chunkCount) this.leave(record, content, member)
+      }
+    }
+    for (const h of holdings) {
+      const member = record.swarms.get(h.content)
+      if (member === undefined) this.join(record, h.content, h.chunkCount, h.bitfield)
+      else member.swarm.replace(member, h.bitfield)
+    }
   }
 
   have(peer: PeerKey, content: ContentKey, chunks: readonly number[]): void {

@@ -11,6 +11,9 @@ import { TokenBucket } from './token-bucket.js'
 /** Bytes of frame that cost one extra rate token, so large frames (publish) cost more. */
 const BYTES_PER_TOKEN = 64 * 1024
 
+/** Chunks a register claims per rate token (the frame itself paid one). */
+const CHUNKS_PER_TOKEN = 16 * 1024
+
 /**
  * Unsent reply bytes, in multiples of the limit, at which a connection is cut at once. The
  * sweep closes one that stays over the limit; this bounds what it can pile up before then
@@ -52,6 +55,15 @@ export class Session {
   /** Takes rate tokens for a frame of `bytes`; false when the connection is over its rate. */
   admit(bytes: number): boolean {
     return this.messages.take(1 + Math.floor(bytes / BYTES_PER_TOKEN))
+  }
+
+  /**
+   * Takes rate tokens for the index work a register claims, one per CHUNKS_PER_TOKEN
+   * chunks: about what a have of that many chunks costs. Never more than half the burst,
+   * so the largest register a peer may send fits in a full bucket with its frame.
+   */
+  admitChunks(chunks: number): boolean {
+    return this.messages.take(Math.min(this.config.limits.messageBurst / 2, Math.floor(chunks / CHUNKS_PER_TOKEN)))
   }
 
   /**

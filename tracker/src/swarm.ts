@@ -135,6 +135,26 @@ export class Swarm {
     this.bits.setTag(member.col, (this.bits.tag(member.col) & BANNED) | loadLevel(load))
   }
 
+  /** Makes the member hold exactly `wire`'s chunks (already checked), touching only those that change. */
+  replace(member: Member, wire: Uint8Array): void {
+    const held = this.bitfieldOf(member)
+    for (let b = 0; b < wire.length; b++) {
+      for (let gained = wire[b] & ~held[b] & 0xff; gained !== 0; gained &= gained - 1) {
+        const chunk = (b << 3) | ((31 - Math.clz32(gained & -gained)) ^ 7)
+        this.bits.set(member.col, chunk)
+        member.count++
+        this.increment(chunk)
+      }
+      for (let lost = held[b] & ~wire[b] & 0xff; lost !== 0; lost &= lost - 1) {
+        const chunk = (b << 3) | ((31 - Math.clz32(lost & -lost)) ^ 7)
+        this.bits.clear(member.col, chunk)
+        member.count--
+        this.decrement(chunk)
+      }
+    }
+    this.regroup(member)
+  }
+
   /** Chunk indices must already be checked against chunkCount. */
   add(member: Member, chunks: readonly number[]): void {
     for (let i = 0; i < chunks.length; i++) {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Bitfield, CloseCode, ErrorCode, PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
+import { Bitfield, CloseCode, ErrorCode, PROTOCOL_VERSION, toHex, trackerCodec } from '@shoal/protocol'
 import { Packr } from 'msgpackr'
 import type { Tracker } from '../src/index.js'
 import { createTestTracker } from '../src/testing.js'
@@ -115,6 +115,23 @@ t.test('a connection whose unread replies pile up far over the limit is cut with
   t.ok(await eventually(() => tracker.stats().totals.slowConsumers === 1, 200, 25), 'cut as a slow consumer')
   t.ok(await eventually(() => tracker.stats().peersOnline === 4), 'its entry left the index')
   t.ok(tracker.stats().totals.find < 400, `it stopped being answered (${tracker.stats().totals.find} of 400 finds read)`)
+  await stillServed()
+})
+
+t.test('registers pay rate tokens for the chunks they claim; a refused resync leaves the entry as it was', async (t) => {
+  const tracker = await createTestTracker(t, { limits: { messageRate: 1, messageBurst: 200 } })
+  const stillServed = await neighbour(t, tracker.url)
+  const c = await TestClient.connect(tracker.url)
+  t.teardown(() => c.ws.terminate())
+  const chunkCount = 262_144
+  const contents = [0, 1, 2, 3].map(() => ({ content: randomContent(), chunkCount, bitfield: Bitfield.full(chunkCount).bytes }))
+  // 4 × 262,144 chunks are 64 tokens, the 128 KiB frame 3: twice fits in 200, the third time not.
+  t.match(await c.register(contents), { type: 'registered' })
+  t.match(await c.register(contents.map((h) => ({ ...h, bitfield: new Uint8Array(h.bitfield.length) }))), { type: 'registered' }, 'a resync')
+  t.match(await c.register(contents), { type: 'error', code: ErrorCode.RATE_LIMITED }, 'the same again at once is over the rate')
+  t.equal(tracker.stats().totals.rateLimited, 1)
+  t.equal(tracker.contentStats(toHex(contents[0].content))?.availability.mean, 0, 'the entry is the last accepted one')
+  t.match(await c.register([{ content: randomContent(), chunkCount: 8, bitfield: Uint8Array.of(0xff) }]), { type: 'registered' }, 'a small register still fits')
   await stillServed()
 })
 

@@ -216,6 +216,19 @@ export function chunkIndexSuite(t: TapTest, create: IndexFactory): void {
     t.end()
   })
 
+  t.test('a resync from a new address is handed out at that address, its load kept', (t) => {
+    const index = create()
+    const content = [{ content: A, chunkCount: 8, bitfield: bits(8, [0, 1]) }]
+    index.register(P1, content)
+    index.setLoad(P1.key, 0.5)
+    index.register({ ...P1, host: '192.0.2.7', port: 4242 }, [{ content: A, chunkCount: 8, bitfield: bits(8, [1, 2]) }])
+    const [source] = index.find(undefined, A, bits(8, [0, 1, 2]), 10, true).peers
+    t.match(source, { host: '192.0.2.7', port: 4242, load: 0.5 })
+    t.same(setBits(8, source.chunks), [1, 2], 'holding what the resync says')
+    t.same(index.availability(A), [0, 1, 1, 0, 0, 0, 0, 0])
+    t.end()
+  })
+
   t.test('a peer reported by enough distinct members is not handed out', (t) => {
     const index = create({ banThreshold: 2 })
     const content = [{ content: A, chunkCount: 1, bitfield: bits(1, [0]) }]
