@@ -31,6 +31,8 @@ export interface TrackerLimits {
   banThreshold?: number
   /** Most members examined per group in one find; a find looks at 2 × max (at least 16) up to this. Default 256. */
   findScanLimit?: number
+  /** Bytes of manifests the data directory keeps; a publish beyond it is refused (ERR_LIMIT_EXCEEDED). Default 4 GiB. */
+  maxManifestBytes?: number
 }
 
 /** A certificate chain and its private key, as PEM text (not file names). */
@@ -85,6 +87,7 @@ export const DEFAULTS = {
     maxBufferedBytes: 8 * 1024 * 1024,
     banThreshold: 3,
     findScanLimit: 256,
+    maxManifestBytes: 4 * 1024 ** 3,
   },
 } as const
 
@@ -123,6 +126,7 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
       maxBufferedBytes: intOption('limits.maxBufferedBytes', limits.maxBufferedBytes, preset.maxBufferedBytes, 1024),
       banThreshold: intOption('limits.banThreshold', limits.banThreshold, preset.banThreshold, 1, 1000),
       findScanLimit: intOption('limits.findScanLimit', limits.findScanLimit, preset.findScanLimit, 1),
+      maxManifestBytes: intOption('limits.maxManifestBytes', limits.maxManifestBytes, preset.maxManifestBytes, 1),
     },
     logger: init.logger ?? pino({ enabled: false }),
   }

@@ -12,6 +12,7 @@ const GAUGES: [string, GaugeFigure, string][] = [
   ['messages_per_second', 'messagesPerSecond', 'Messages received per second over the last minute'],
   ['uptime_seconds', 'uptimeSeconds', 'Seconds since the tracker started'],
   ['manifests', 'manifests', 'Verified manifests stored'],
+  ['manifest_bytes', 'manifestBytes', 'Bytes of the verified manifests stored'],
 ]
 
 const COUNTERS: [string, keyof Totals, string][] = [

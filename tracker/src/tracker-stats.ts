@@ -18,6 +18,8 @@ export interface TrackerStats {
   uptimeSeconds: number
   /** Verified manifests stored. */
   manifests: number
+  /** Their bytes (bounded by limits.maxManifestBytes). */
+  manifestBytes: number
   /** Cumulative since the data directory was created. */
   totals: Totals
   /** One sample every 10 s, the last 10 minutes, oldest first. */

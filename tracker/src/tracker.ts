@@ -99,6 +99,7 @@ export class Tracker implements StatsSource {
       messagesPerSecond: this.sampler?.messagesPerSecond() ?? 0,
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.floor((performance.now() - this.startedAt) / 1000),
       manifests: this.store.manifestCount,
+      manifestBytes: this.store.manifestBytes,
       totals: { ...this.totals },
       recent: this.sampler?.recent() ?? [],
       history: this.sampler?.history() ?? [],

@@ -96,6 +96,7 @@ t.test('contents are named from what the store keeps; a store from before names 
   t.equal(res.status, 200, 'a stored manifest that no longer passes the check does not break /stats')
   const names = Object.fromEntries(((await res.json()) as { mostShared: { content: string; name?: string }[] }).mostShared.map((c) => [c.content, c.name]))
   t.same(names, { [old]: 'old.iso', [broken]: undefined, [added]: 'new.tar' }, 'named where the manifest is valid')
+  t.equal(tracker.stats().manifestBytes, manifest.length + 3 + fresh.length, 'the sizes of manifests stored before sizes were kept are measured')
   await tracker.close()
 
   const reopened = new Level<string, string>(dataDir)

@@ -41,3 +41,19 @@ t.test('a connection whose publish is still being checked is not expired: the tr
   t.equal(tracker.stats().totals.expired, 0, 'not expired while waiting')
   t.equal(tracker.stats().peersOnline, 1)
 })
+
+t.test('the bytes of manifests kept are bounded: past the limit a publish is refused, one already stored is still acknowledged', async (t) => {
+  const first = manifestBytes(10, 'first.bin')
+  const tracker = await createTestTracker(t, { limits: { maxManifestBytes: 2 * first.length + 100 } })
+  const c = await TestClient.connect(tracker.url)
+  t.teardown(() => c.ws.terminate())
+  await c.register()
+  const second = manifestBytes(10, 'other.bin')
+  t.match(await c.request({ type: 'publish', manifest: first }), { type: 'ok' })
+  t.match(await c.request({ type: 'publish', manifest: second }), { type: 'ok' })
+  t.equal(tracker.stats().manifestBytes, first.length + second.length, 'the bytes stored show in the stats')
+  t.match(await c.request({ type: 'publish', manifest: manifestBytes(10, 'third.bin') }), { type: 'error', code: ErrorCode.LIMIT_EXCEEDED })
+  t.match(await c.request({ type: 'publish', manifest: first }), { type: 'ok' }, 'a stored one is acknowledged')
+  t.equal(tracker.stats().manifests, 2)
+})
+

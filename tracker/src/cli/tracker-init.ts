@@ -20,6 +20,7 @@ export async function trackerInitOf(settings: CliSettings, logger: Logger): Prom
       maxChunksPerPeer: settings.maxChunksPerPeer,
       messageRate: settings.messageRate,
       messageBurst: settings.messageBurst,
+      maxManifestBytes: settings.maxManifestBytes,
     },
     logger,
   }

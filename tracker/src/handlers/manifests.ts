@@ -20,16 +20,26 @@ export const publish: Handler<PublishMessage> = async (ctx, session, msg) => {
 
 /** Joins the publish of `content` in progress, if any; only a new one holds on to its bytes. */
 function storeOnce(ctx: HandlerContext, session: Session, content: string, manifest: Uint8Array): Promise<void> {
+  checkRoom(ctx, manifest.length)
   return ctx.publishing.run(content, () => session.oneAtATime(() => verifyAndStore(ctx, content, Uint8Array.from(manifest))))
 }
 
 /** A live swarm that disagrees with the verified chunk count was registered wrongly; it is removed so the real one can form. */
-async function verifyAndStore({ checker, index, store, totals }: HandlerContext, content: string, copy: Uint8Array): Promise<void> {
+async function verifyAndStore(ctx: HandlerContext, content: string, copy: Uint8Array): Promise<void> {
+  const { checker, index, store, totals } = ctx
   const { bytes, chunkCount, name } = await checker.check(copy)
+  checkRoom(ctx, bytes.length)
   const swarmCount = index.chunkCountOf(content)
   if (swarmCount !== undefined && swarmCount !== chunkCount) index.removeContent(content)
   await store.putManifest(content, bytes, chunkCount, name)
   totals.manifestsPublished++
+}
+
+/** Checked before the check (so a full store costs no CPU) and again before the write. */
+function checkRoom({ config, store }: HandlerContext, bytes: number): void {
+  if (store.manifestBytes + bytes > config.limits.maxManifestBytes) {
+    throw new ShoalError(ErrorCode.LIMIT_EXCEEDED, 'the tracker stores no more manifests (its limit is reached)')
+  }
 }
 
 export const getManifest: Handler<GetManifestMessage> = async ({ store }, _session, msg) => {
