@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { rm, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import pLimit from 'p-limit'
 import type { LimitFunction } from 'p-limit'
@@ -21,6 +21,8 @@ import { manifestFromPath } from './share/manifest-from-path.js'
 import type { ContentRecord } from './store/chunk-store.js'
 import { ChunkHasher } from './store/chunk-hasher.js'
 import { DiskChunkStore } from './store/disk-store.js'
+import { deleteContentFiles } from './store/file-set.js'
+import { ContentLayout } from './store/layout.js'
 import { manifestFailure } from './tracker/manifest-failure.js'
 import { TrackerPool } from './tracker/tracker-pool.js'
 import { trustedCas } from './tracker/trusted-cas.js'
@@ -228,7 +230,10 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.statusOf(record)
   }
 
-  /** Forgets a content; `deleteFiles` also removes what a download wrote (never shared files). */
+  /**
+   * Forgets a content; `deleteFiles` also deletes what a download wrote: its files, and its
+   * folders once empty (never shared files, nor anything else a folder holds).
+   */
   async remove(idOrPrefix: string, deleteFiles = false): Promise<void> {
     const record = this.find(idOrPrefix)
     this.stopTransfers(record.id)
@@ -237,7 +242,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.finished.delete(record.id)
     this.trackers.resync()
     this.trackers.prune(this.options.trackers)
-    if (deleteFiles && record.role === 'download') await rm(record.root, { recursive: true, force: true })
+    if (deleteFiles && record.role === 'download') await deleteContentFiles(new ContentLayout(record.manifest, record.root))
     this.log.info({ content: record.id }, 'removed')
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
@@ -193,6 +193,31 @@ t.test('pause, resume and remove', async (t) => {
   await a.remove(shared.id, true)
   t.ok((await stat(path)).isFile(), 'shared files are never deleted')
   t.ok(state.peers.size >= 2)
+})
+
+t.test('a folder download never goes into a folder that exists, and deleting its files leaves what else is there', async (t) => {
+  const { peer, dir } = await swarm(t)
+  const a = await peer()
+  const b = await peer()
+  const album = join(dir, 'album')
+  await mkdir(join(album, 'sub', 'deeper'), { recursive: true })
+  await writeFile(join(album, 'a.txt'), randomBytes(3000))
+  await writeFile(join(album, 'sub', 'deeper', 'x'), randomBytes(2 * CHUNK))
+  const shared = await a.share(album, { chunkSize: CHUNK })
+  // The user's own folder of that name, where the download goes by default.
+  const home = join(dir, 'home')
+  await mkdir(join(home, 'album'), { recursive: true })
+  await writeFile(join(home, 'album', 'mine.txt'), 'kept')
+  await t.rejects(b.get(shared.link, { cwd: home }), { code: ErrorCode.INVALID_ARGUMENT, message: /album: it already exists$/ })
+  t.same(await readdir(join(home, 'album')), ['mine.txt'], 'nothing was added to it')
+  const started = await b.get(shared.link, { output: join(dir, 'copy') + '/' })
+  await completed(b, shared.id)
+  // Added by the user after the download, beside and below its files.
+  await writeFile(join(started.path, 'notes.txt'), 'kept')
+  await writeFile(join(started.path, 'sub', 'own.txt'), 'kept')
+  await b.remove(shared.id, true)
+  t.same((await readdir(started.path)).sort(), ['notes.txt', 'sub'], 'the downloaded files are deleted, the user\'s stay')
+  t.same(await readdir(join(started.path, 'sub')), ['own.txt'], 'and so do the folders holding them; the folders left empty are gone')
 })
 
 t.test('a restarted downloader resumes from its verified chunks', async (t) => {

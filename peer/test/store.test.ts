@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { appendFile, cp, mkdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, cp, mkdir, readdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
@@ -127,6 +127,25 @@ t.test('disk store: a folder downloads into the same tree, never over existing f
   const rec = await store.add({ manifestBytes: built.bytes, root: out, role: 'download', trackers: [] })
   for (let c = 0; c < rec.have.size; c++) await store.write(rec.id, c, await seed.read(rec.id, c))
   for (const f of built.manifest.files) t.same(await readFile(join(out, f.path)), await readFile(join(src, f.path)), f.path)
+})
+
+t.test('disk store: a folder download gets a folder of its own; an existing one is refused and left as it was', async (t) => {
+  const dir = await tempDir(t)
+  const built = await manifestFromPath(await sampleFolder(dir), { chunkSize: CHUNK })
+  const store = new DiskChunkStore({ location: join(dir, 'db') })
+  await store.open()
+  t.teardown(() => store.close())
+  const users = join(dir, 'users')
+  await mkdir(users)
+  await writeFile(join(users, 'mine.txt'), 'kept')
+  await t.rejects(store.add({ manifestBytes: built.bytes, root: users, role: 'download', trackers: [] }), {
+    code: ErrorCode.INVALID_ARGUMENT, message: `cannot create ${users}: it already exists`,
+  })
+  t.same(await readdir(users), ['mine.txt'], 'nothing was added to it')
+  t.equal(store.get(built.id), undefined)
+  const rec = await store.add({ manifestBytes: built.bytes, root: join(dir, 'new', 'tree'), role: 'download', trackers: [] })
+  t.ok((await stat(join(dir, 'new', 'tree', 'sub', 'deeper', 'x'))).isFile(), 'a folder that does not exist yet is made, with its parents')
+  await store.remove(rec.id)
 })
 
 /** A disk store holding a partial download of a sample file (chunks `held`), closed again. */

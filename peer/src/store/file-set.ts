@@ -1,4 +1,4 @@
-import { mkdir, open } from 'node:fs/promises'
+import { mkdir, open, rm, rmdir } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ErrorCode, ShoalError } from '@shoal/protocol'
@@ -26,27 +26,28 @@ export class FileSet {
 
   /**
    * Creates the folders and files at their full size (sparse). `exclusive` refuses any file
-   * that already exists, so a new download never overwrites a user's file; otherwise
+   * that already exists, and for a folder content its root folder too, so a new download
+   * never overwrites a user's file nor mixes its files into a user's folder; otherwise
    * existing bytes stay and only the size is corrected.
    */
   async create(exclusive: boolean): Promise<void> {
-    for (let f = 0; f < this.layout.fileCount; f++) {
-      const path = this.layout.pathOf(f)
-      const fail = (err: unknown, reason = fsReason(err)) => new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot create ${path}: ${reason}`, { cause: err })
-      await mkdir(dirname(path), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-        throw fail(err, err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a parent is not a folder' : undefined)
-      })
+    if (exclusive && this.layout.manifest.kind === 'directory') await makeFolder(this.layout.root)
+    for (let f = 0; f < this.layout.fileCount; f++) await this.createFile(f, exclusive)
+  }
+
+  private async createFile(fileIndex: number, exclusive: boolean): Promise<void> {
+    const path = this.layout.pathOf(fileIndex)
+    await makeParent(path)
+    try {
+      const fh = await open(path, exclusive ? 'wx' : 'a')
       try {
-        const fh = await open(path, exclusive ? 'wx' : 'a')
-        try {
-          const size = this.layout.manifest.files[f].size
-          if ((await fh.stat()).size !== size) await fh.truncate(size)
-        } finally {
-          await fh.close()
-        }
-      } catch (err) {
-        throw fail(err)
+        const size = this.layout.manifest.files[fileIndex].size
+        if ((await fh.stat()).size !== size) await fh.truncate(size)
+      } finally {
+        await fh.close()
       }
+    } catch (err) {
+      throw cannotCreate(path, err)
     }
   }
 
@@ -150,6 +151,37 @@ interface OpenFile {
   users: number
   /** Settles once the writes queued on this file so far are done. */
   writing: Promise<void>
+}
+
+/**
+ * Deletes files of a content (all of them unless told which), then each of its folders
+ * this leaves empty: anything else in them, and the folders holding it, stay.
+ */
+export async function deleteContentFiles(layout: ContentLayout, files: Iterable<number> = layout.manifest.files.keys()): Promise<void> {
+  for (const f of files) await rm(layout.pathOf(f), { force: true })
+  for (const folder of layout.folders()) {
+    await rmdir(folder).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') throw err
+    })
+  }
+}
+
+/** Makes a folder that must not exist yet; its parents are made as needed. */
+async function makeFolder(path: string): Promise<void> {
+  await makeParent(path)
+  await mkdir(path).catch((err: unknown) => {
+    throw cannotCreate(path, err)
+  })
+}
+
+async function makeParent(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw cannotCreate(path, err, err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a parent is not a folder' : undefined)
+  })
+}
+
+function cannotCreate(path: string, err: unknown, reason = fsReason(err)): ShoalError {
+  return new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot create ${path}: ${reason}`, { cause: err })
 }
 
 const FS_REASONS: Record<string, string> = {

@@ -39,6 +39,19 @@ export class ContentLayout {
     return spans
   }
 
+  /** A folder content's folders, deepest first, its root last; none for a single file. */
+  folders(): string[] {
+    if (this.manifest.kind === 'file') return []
+    const inside = new Set<string>()
+    for (const f of this.manifest.files) {
+      const segments = f.path.split('/')
+      for (let depth = 1; depth < segments.length; depth++) inside.add(segments.slice(0, depth).join('/'))
+    }
+    // A folder's path is longer than its parent's, so longest first is deepest first.
+    const deepestFirst = [...inside].sort((a, b) => b.length - a.length)
+    return [...deepestFirst.map((p) => join(this.root, ...p.split('/'))), this.root]
+  }
+
   /** Chunks that cover any byte of file `fileIndex`. */
   chunksOf(fileIndex: number): { first: number; last: number } | undefined {
     const size = this.manifest.files[fileIndex].size
