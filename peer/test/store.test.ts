@@ -4,7 +4,7 @@ import { appendFile, cp, mkdir, readdir, readFile, rm, stat, symlink, truncate, 
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { chunkRange, ErrorCode } from '@shoal/protocol'
+import { chunkRange, encodeManifest, ErrorCode, ManifestBuilder } from '@shoal/protocol'
 import type { ChunkStore } from '../src/store/chunk-store.js'
 import { DiskChunkStore } from '../src/store/disk-store.js'
 import { MemoryChunkStore } from '../src/store/memory-store.js'
@@ -146,6 +146,21 @@ t.test('disk store: a folder download gets a folder of its own; an existing one 
   const rec = await store.add({ manifestBytes: built.bytes, root: join(dir, 'new', 'tree'), role: 'download', trackers: [] })
   t.ok((await stat(join(dir, 'new', 'tree', 'sub', 'deeper', 'x'))).isFile(), 'a folder that does not exist yet is made, with its parents')
   await store.remove(rec.id)
+})
+
+t.test('disk store: a download whose files cannot all be made leaves nothing behind', async (t) => {
+  const dir = await tempDir(t)
+  // The second file's path fits in a manifest (4095 bytes) but, below any folder, not in the file system.
+  const deep = Array.from({ length: 16 }, (_, i) => String(i).padEnd(255, 'x')).join('/')
+  const builder = new ManifestBuilder({ name: 'tree', kind: 'directory', chunkSize: CHUNK, files: [{ path: 'a.bin', size: 10 }, { path: deep, size: 10 }] })
+  builder.update(new Uint8Array(20))
+  const manifestBytes = encodeManifest(builder.finish())
+  const store = new DiskChunkStore({ location: join(dir, 'db') })
+  await store.open()
+  t.teardown(() => store.close())
+  const root = join(dir, 'tree')
+  await t.rejects(store.add({ manifestBytes, root, role: 'download', trackers: [] }), { code: ErrorCode.INVALID_ARGUMENT, message: /: the path is too long$/ })
+  await t.rejects(stat(root), { code: 'ENOENT' }, 'neither its folder nor the file made before the failure is left')
 })
 
 /** A disk store holding a partial download of a sample file (chunks `held`), closed again. */

@@ -27,19 +27,32 @@ export class FileSet {
   /**
    * Creates the folders and files at their full size (sparse). `exclusive` refuses any file
    * that already exists, and for a folder content its root folder too, so a new download
-   * never overwrites a user's file nor mixes its files into a user's folder; otherwise
-   * existing bytes stay and only the size is corrected.
+   * never overwrites a user's file nor mixes its files into a user's folder, and a failure
+   * removes what the call made; otherwise existing bytes stay and only the size is corrected.
    */
   async create(exclusive: boolean): Promise<void> {
-    if (exclusive && this.layout.manifest.kind === 'directory') await makeFolder(this.layout.root)
-    for (let f = 0; f < this.layout.fileCount; f++) await this.createFile(f, exclusive)
+    if (!exclusive) {
+      for (let f = 0; f < this.layout.fileCount; f++) await this.createFile(f, 'a')
+      return
+    }
+    if (this.layout.manifest.kind === 'directory') await makeFolder(this.layout.root)
+    const made: number[] = []
+    try {
+      for (let f = 0; f < this.layout.fileCount; f++) await this.createFile(f, 'wx', made)
+    } catch (err) {
+      // What this call made would be in the way of every retry; the first failure is the one to report.
+      await deleteContentFiles(this.layout, made).catch(() => undefined)
+      throw err
+    }
   }
 
-  private async createFile(fileIndex: number, exclusive: boolean): Promise<void> {
+  /** Creates a file at its full size; `made` learns its index once the file exists. */
+  private async createFile(fileIndex: number, flags: 'a' | 'wx', made?: number[]): Promise<void> {
     const path = this.layout.pathOf(fileIndex)
     await makeParent(path)
     try {
-      const fh = await open(path, exclusive ? 'wx' : 'a')
+      const fh = await open(path, flags)
+      made?.push(fileIndex)
       try {
         const size = this.layout.manifest.files[fileIndex].size
         if ((await fh.stat()).size !== size) await fh.truncate(size)
@@ -159,11 +172,8 @@ interface OpenFile {
  */
 export async function deleteContentFiles(layout: ContentLayout, files: Iterable<number> = layout.manifest.files.keys()): Promise<void> {
   for (const f of files) await rm(layout.pathOf(f), { force: true })
-  for (const folder of layout.folders()) {
-    await rmdir(folder).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') throw err
-    })
-  }
+  // A folder that cannot go (not empty, gone already, never made) stays: that is always safe.
+  for (const folder of layout.folders()) await rmdir(folder).catch(() => undefined)
 }
 
 /** Makes a folder that must not exist yet; its parents are made as needed. */
@@ -192,6 +202,7 @@ const FS_REASONS: Record<string, string> = {
   EISDIR: 'it is a folder',
   ENOSPC: 'no space left on device',
   EROFS: 'read-only file system',
+  ENAMETOOLONG: 'the path is too long',
 }
 
 /** A short human reason for a file-system error. */
