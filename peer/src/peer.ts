@@ -256,7 +256,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private startDownload(record: ContentRecord): void {
-    if (record.paused || record.have.complete || this.downloads.has(record.id)) return
+    // Shared files are never written: a shared content whose files changed only serves what still matches.
+    if (record.role !== 'download' || record.paused || record.have.complete || this.downloads.has(record.id)) return
     const o = this.options
     const download: Download = new Download({
       record, store: this.store, peerId: this.identity.peerId, trackers: this.trackers, peers: record.peers, limit: this.limit,
@@ -372,7 +373,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const up = this.trafficOf(record.id).up
     const state: ContentState = record.paused ? 'paused'
       : record.error !== undefined ? 'failed'
-        : record.have.complete ? 'seeding' : 'downloading'
+        : record.have.complete || record.role === 'seed' ? 'seeding' : 'downloading'
     return {
       id: record.id, name: m.name, kind: m.kind, size: m.size, chunks: record.have.size, have: record.have.count, state,
       path: record.root, link: this.linkOf(record),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
@@ -218,6 +218,23 @@ t.test('a folder download never goes into a folder that exists, and deleting its
   await b.remove(shared.id, true)
   t.same((await readdir(started.path)).sort(), ['notes.txt', 'sub'], 'the downloaded files are deleted, the user\'s stay')
   t.same(await readdir(join(started.path, 'sub')), ['own.txt'], 'and so do the folders holding them; the folders left empty are gone')
+})
+
+t.test('a shared content whose file changed is never downloaded into, even once resumed', async (t) => {
+  const { peer, file, dir, tracker } = await swarm(t)
+  const sharerDir = join(dir, 'sharer')
+  let a = await peer({ dataDir: sharerDir })
+  const { path } = await file(4 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  await a.close()
+  await truncate(path, 2 * CHUNK)
+  a = await peer({ dataDir: sharerDir })
+  t.match(a.content(shared.id), { state: 'failed', have: 2, error: /^2 chunks no longer match/ })
+  t.match(await a.resume(shared.id), { state: 'seeding', have: 2 }, 'resumed, it shares what still matches')
+  // A share goes to the tracker on the same connection as, and so after, any find a download would have sent.
+  const other = await file(CHUNK, 'other.bin')
+  await a.share(other.path, { chunkSize: CHUNK })
+  t.notOk(tracker.received.some((m) => m.type === 'find'), 'no download asked the tracker for sources')
 })
 
 t.test('a restarted downloader resumes from its verified chunks', async (t) => {
