@@ -258,6 +258,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private startDownload(record: ContentRecord): void {
     // Shared files are never written: a shared content whose files changed only serves what still matches.
     if (record.role !== 'download' || record.paused || record.have.complete || this.downloads.has(record.id)) return
+    // A failed download waits for `resume`, which clears the error: what failed (a full disk) needs a person.
+    if (record.error !== undefined) return
     const o = this.options
     const download: Download = new Download({
       record, store: this.store, peerId: this.identity.peerId, trackers: this.trackers, peers: record.peers, limit: this.limit,

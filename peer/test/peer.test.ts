@@ -9,6 +9,8 @@ import { createPeer } from '../src/index.js'
 import type { PeerInit } from '../src/index.js'
 import type { Peer } from '../src/peer.js'
 import { resolveOptions } from '../src/options.js'
+import { manifestFromPath } from '../src/share/manifest-from-path.js'
+import { DiskChunkStore } from '../src/store/disk-store.js'
 import { manifestFailure } from '../src/tracker/manifest-failure.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
 import { tempDir } from './helpers.js'
@@ -253,6 +255,32 @@ t.test('a restarted downloader resumes from its verified chunks', async (t) => {
   await completed(b, shared.id)
   t.same(await readFile(join(dir, 'b.bin')), data)
   t.equal(b.content(shared.id).fetchedChunks, 32 - resumedWith, 'no verified chunk fetched again')
+})
+
+t.test('a failed download stays failed across a restart until it is resumed, which clears the error', async (t) => {
+  const { peer, file, dir, tracker } = await swarm(t)
+  const a = await peer()
+  const { path, data } = await file(4 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  // The data folder of a daemon whose download of it failed before it stopped.
+  const bDir = join(dir, 'failed')
+  const out = join(dir, 'b.bin')
+  const store = new DiskChunkStore({ location: join(bDir, 'db') })
+  await store.open()
+  await store.add({ manifestBytes: (await manifestFromPath(path, { chunkSize: CHUNK })).bytes, root: out, role: 'download', trackers: [tracker.url] })
+  await store.update(shared.id, { error: 'no space left on device' })
+  await store.close()
+  let b = await peer({ dataDir: bDir })
+  t.match(b.content(shared.id), { state: 'failed', have: 0, error: 'no space left on device' })
+  // A share goes to the tracker on the same connection as, and so after, any find a download would have sent.
+  await b.share((await file(CHUNK, 'other.bin')).path, { chunkSize: CHUNK })
+  t.notOk(tracker.received.some((m) => m.type === 'find'), 'the download did not start by itself')
+  t.match(await b.resume(shared.id), { state: 'downloading', error: undefined })
+  await completed(b, shared.id)
+  t.same(await readFile(out), data)
+  await b.close()
+  b = await peer({ dataDir: bDir })
+  t.match(b.content(shared.id), { state: 'seeding', error: undefined }, 'and it stays cleared')
 })
 
 t.test('the peers a link names are kept: a restarted download goes on from them while no tracker names a source', async (t) => {
