@@ -290,7 +290,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.log.error({ content: record.id, err: err.message }, 'download failed')
     this.downloads.get(record.id)?.stop()
     this.downloads.delete(record.id)
-    await this.store.update(record.id, { error: err.message }).catch(() => undefined)
+    // Nothing runs for it any more, so the status says so even when the disk cannot keep it.
+    await this.store.update(record.id, { error: err.message }).catch(() => (record.error = err.message))
     this.emit('failed', record.id, err.message)
   }
 

@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 
 /** A small seeded generator (xorshift32), so randomized tests replay exactly. */
 export function seeded(seed: number): () => number {
@@ -22,4 +24,26 @@ export async function tempDir(t: Teardown, prefix = 'shoal-peer-'): Promise<stri
   const dir = await mkdtemp(join(tmpdir(), prefix))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir
+}
+
+const run = promisify(execFile)
+
+/** Mounts a size-limited tmpfs, unmounted at teardown; undefined where that cannot be done. */
+export async function smallFileSystem(t: Teardown, dir: string, size: string): Promise<string | undefined> {
+  const mount = join(dir, 'small')
+  await mkdir(mount)
+  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount]).then(() => true, () => false)
+  if (!mounted) return undefined
+  t.teardown(() => run('umount', ['-l', mount]))
+  return mount
+}
+
+/** Appends to a file until the file system refuses (bounded). */
+export async function fill(path: string): Promise<void> {
+  const block = Buffer.alloc(64 * 1024)
+  for (let i = 0; i < 10_000; i++) {
+    const full = await appendFile(path, block).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOSPC')
+    if (full) return
+  }
+  throw new Error(`${path} never filled`)
 }

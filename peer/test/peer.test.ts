@@ -13,7 +13,7 @@ import { manifestFromPath } from '../src/share/manifest-from-path.js'
 import { DiskChunkStore } from '../src/store/disk-store.js'
 import { manifestFailure } from '../src/tracker/manifest-failure.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
-import { tempDir } from './helpers.js'
+import { fill, smallFileSystem, tempDir } from './helpers.js'
 
 const CHUNK = 16 * 1024
 
@@ -237,6 +237,21 @@ t.test('a shared content whose file changed is never downloaded into, even once 
   const other = await file(CHUNK, 'other.bin')
   await a.share(other.path, { chunkSize: CHUNK })
   t.notOk(tracker.received.some((m) => m.type === 'find'), 'no download asked the tracker for sources')
+})
+
+t.test('a download that fails when its store cannot save anything still shows the failure', { skip: process.getuid?.() === 0 ? false : 'needs root to mount a small tmpfs' }, async (t) => {
+  const { peer, file, dir } = await swarm(t)
+  const a = await peer({ uploadLimit: 4 * CHUNK })
+  const { path } = await file(64 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  const small = await smallFileSystem(t, dir, '1m')
+  if (small === undefined) return void t.comment('skipped: mount -t tmpfs failed')
+  const b = await peer({ dataDir: join(small, 'data') })
+  await b.get(shared.link, { output: join(dir, 'b.bin') })
+  await once(b, 'verified')
+  await fill(join(small, 'filler'))
+  const [, why] = await once(b, 'failed')
+  t.match(b.content(shared.id), { state: 'failed', error: why })
 })
 
 t.test('a restarted downloader resumes from its verified chunks', async (t) => {

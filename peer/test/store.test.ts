@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { execFile } from 'node:child_process'
-import { appendFile, cp, mkdir, readdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
 import { chunkRange, encodeManifest, ErrorCode, ManifestBuilder } from '@shoal/protocol'
 import type { ChunkStore } from '../src/store/chunk-store.js'
 import { DiskChunkStore } from '../src/store/disk-store.js'
 import { MemoryChunkStore } from '../src/store/memory-store.js'
 import { manifestFromPath } from '../src/share/manifest-from-path.js'
-import { tempDir } from './helpers.js'
+import { fill, smallFileSystem, tempDir } from './helpers.js'
 
 const CHUNK = 16 * 1024
 
@@ -194,6 +192,18 @@ t.test('disk store: state survives a restart', async (t) => {
   t.same(await store.read(built.id, 3), data.subarray(3 * CHUNK, 4 * CHUNK))
 })
 
+t.test('disk store: changes made at once are all saved', async (t) => {
+  const { dir, built } = await partialDownload(t, [])
+  let store = new DiskChunkStore({ location: join(dir, 'db') })
+  await store.open()
+  await Promise.all([store.update(built.id, { paused: false }), store.update(built.id, { error: 'disk full' }), store.update(built.id, { trackers: ['ws://u'] })])
+  await store.close()
+  store = new DiskChunkStore({ location: join(dir, 'db') })
+  await store.open()
+  t.teardown(() => store.close())
+  t.match(store.get(built.id), { paused: false, error: 'disk full', trackers: ['ws://u'] })
+})
+
 t.test('disk store: chunks in files changed behind its back are hashed again', async (t) => {
   const { dir, data, built, out } = await partialDownload(t, [0, 2, 4])
 
@@ -252,28 +262,6 @@ t.test('disk store: one database, one daemon', async (t) => {
   await t.rejects(b.open(), { code: ErrorCode.INVALID_ARGUMENT, message: /another daemon is using it/ })
 })
 
-const run = promisify(execFile)
-
-/** Mounts a size-limited tmpfs, unmounted at teardown; undefined where that cannot be done. */
-async function smallFileSystem(t: Parameters<typeof tempDir>[0], dir: string, size: string): Promise<string | undefined> {
-  const mount = join(dir, 'small')
-  await mkdir(mount)
-  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount]).then(() => true, () => false)
-  if (!mounted) return undefined
-  t.teardown(() => run('umount', ['-l', mount]))
-  return mount
-}
-
-/** Appends to a file until the file system refuses (bounded). */
-async function fill(path: string): Promise<void> {
-  const block = Buffer.alloc(64 * 1024)
-  for (let i = 0; i < 10_000; i++) {
-    const full = await appendFile(path, block).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOSPC')
-    if (full) return
-  }
-  throw new Error(`${path} never filled`)
-}
-
 t.test('disk store: on a full disk it opens read-only, serves what it has, and writes again once there is room', { skip: process.getuid?.() === 0 ? false : 'needs root to mount a small tmpfs' }, async (t) => {
   const { dir, data, built } = await partialDownload(t, [1, 3])
   const small = await smallFileSystem(t, dir, '1m')
@@ -291,6 +279,7 @@ t.test('disk store: on a full disk it opens read-only, serves what it has, and w
   t.same(await store.read(built.id, 3), data.subarray(3 * CHUNK, 4 * CHUNK), 'and is served')
   await t.rejects(store.write(built.id, 0, data.subarray(0, CHUNK)), { code: ErrorCode.NO_SPACE }, 'a new chunk is refused')
   await t.rejects(store.update(built.id, { paused: false }), { code: ErrorCode.NO_SPACE })
+  t.equal(rec.paused, true, 'a change that could not be saved is not made')
   await t.rejects(store.remove(built.id), { code: ErrorCode.NO_SPACE })
   t.same(rec.have.toArray(), [1, 3])
   await rm(join(small, 'filler'))

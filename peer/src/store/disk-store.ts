@@ -74,6 +74,8 @@ export class DiskChunkStore implements ChunkStore {
   private reopenAt = 0
   /** Set by `close`: writes are refused from then on. */
   private closing = false
+  /** Saves of contents' state, one at a time, so each saves what the one before left in memory. */
+  private saving: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly init: DiskChunkStoreInit) {
     this.db = new Level<string, unknown>(init.location, { valueEncoding: 'json' })
@@ -166,11 +168,20 @@ export class DiskChunkStore implements ChunkStore {
     return entry.record
   }
 
+  /** Changes the record only once the change is saved: a failed update leaves it as it was. */
   async update(id: string, patch: ContentPatch): Promise<void> {
     const entry = this.entries.mustGet(id)
-    Object.assign(entry.record, patch)
     await this.writable()
-    await this.records.put(id, this.stateOf(entry))
+    await this.inTurn(async () => {
+      await this.records.put(id, this.stateOf(entry, patch))
+      Object.assign(entry.record, patch)
+    })
+  }
+
+  private inTurn<T>(save: () => Promise<T>): Promise<T> {
+    const turn = this.saving.then(save)
+    this.saving = turn.catch(() => undefined)
+    return turn
   }
 
   async read(id: string, chunk: number, into?: Buffer): Promise<Buffer> {
@@ -211,11 +222,11 @@ export class DiskChunkStore implements ChunkStore {
     this.entries.delete(id)
     await Promise.allSettled(entry.writes)
     await this.commits.drained()
-    await this.db.batch()
+    await this.inTurn(() => this.db.batch()
       .del(id, { sublevel: this.records })
       .del(id, { sublevel: this.manifests })
       .del(id, { sublevel: this.haves })
-      .write()
+      .write())
     await entry.files.close()
   }
 
@@ -242,10 +253,10 @@ export class DiskChunkStore implements ChunkStore {
       for (const f of files) entry.stamps[f] = await entry.files.stamp(f)
       const have = entry.record.have.clone()
       for (const w of written) have.set(w.chunk)
-      await this.db.batch()
+      await this.inTurn(() => this.db.batch()
         .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
         .put(entry.record.id, have.bytes, { sublevel: this.haves })
-        .write()
+        .write())
       for (const w of written) entry.record.have.set(w.chunk)
     }
   }
@@ -315,8 +326,8 @@ export class DiskChunkStore implements ChunkStore {
     return out
   }
 
-  private stateOf(entry: DiskEntry): StoredState {
-    const { root, role, trackers, peers, paused, error } = entry.record
+  private stateOf(entry: DiskEntry, patch: ContentPatch = {}): StoredState {
+    const { root, role, trackers, peers, paused, error } = { ...entry.record, ...patch }
     return { root, role, trackers, peers, paused, error, stamps: entry.stamps }
   }
 }
