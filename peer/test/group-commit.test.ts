@@ -22,7 +22,7 @@ function recorder() {
 
 t.test('one commit at a time; what arrives meanwhile goes into the next one', async (t) => {
   const { commit, nextBatch, finish } = recorder()
-  const group = new GroupCommit(commit)
+  const group = new GroupCommit(commit, () => 'all')
   const first = group.submit(1)
   t.same(await nextBatch(), [1], 'a lone item is committed at once')
   const later = [group.submit(2), group.submit(3)]
@@ -38,7 +38,25 @@ t.test('a failed commit fails the items in it, and the next commit still runs', 
   let calls = 0
   const group = new GroupCommit<number>(async () => {
     if (calls++ === 0) throw new Error('disk full')
-  })
+  }, () => 'all')
   await t.rejects(group.submit(1), { message: 'disk full' })
   await t.resolves(group.submit(2))
+})
+
+t.test('a batch is committed a group at a time, and a group that fails fails only its own items', async (t) => {
+  let unblock: () => void = () => undefined
+  const blocked = new Promise<void>((resolve) => (unblock = resolve))
+  const commits: string[][] = []
+  const group = new GroupCommit<string>(async (items) => {
+    commits.push(items)
+    if (items[0] === 'x') return blocked
+    if (items.some((i) => i.startsWith('b'))) throw new Error('disk gone')
+  }, (item) => item[0])
+  const first = group.submit('x')
+  // Submitted while the first commit runs: one batch, items of contents a and b.
+  const later = Promise.allSettled(['a1', 'b1', 'a2'].map((i) => group.submit(i)))
+  unblock()
+  await first
+  t.match(await later, [{ status: 'fulfilled' }, { status: 'rejected', reason: { message: 'disk gone' } }, { status: 'fulfilled' }])
+  t.same(commits, [['x'], ['a1', 'a2'], ['b1']])
 })

@@ -68,7 +68,7 @@ export class DiskChunkStore implements ChunkStore {
   private readonly manifests
   private readonly haves
   private readonly entries = new ContentEntries<DiskEntry>()
-  private readonly commits = new GroupCommit<Written>((batch) => this.commit(batch))
+  private readonly commits = new GroupCommit<Written>((written) => this.commit(written), (w) => w.entry)
   /** Why changes are refused while the disk is full. */
   private readOnly: ShoalError | undefined
   private reopenAt = 0
@@ -238,27 +238,23 @@ export class DiskChunkStore implements ChunkStore {
     await this.db.close()
   }
 
-  /** One fdatasync per touched file covers every chunk in the batch; only then are they marked. */
-  private async commit(batch: Written[]): Promise<void> {
-    const byEntry = new Map<DiskEntry, Written[]>()
-    for (const w of batch) {
-      const list = byEntry.get(w.entry)
-      if (list === undefined) byEntry.set(w.entry, [w])
-      else list.push(w)
-    }
-    for (const [entry, written] of byEntry) {
-      if (this.entries.get(entry.record.id) !== entry) continue
-      const files = [...new Set(written.flatMap((w) => w.files))]
-      await Promise.all(files.map((f) => entry.files.datasync(f)))
-      for (const f of files) entry.stamps[f] = await entry.files.stamp(f)
-      const have = entry.record.have.clone()
-      for (const w of written) have.set(w.chunk)
-      await this.inTurn(() => this.db.batch()
-        .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
-        .put(entry.record.id, have.bytes, { sublevel: this.haves })
-        .write())
-      for (const w of written) entry.record.have.set(w.chunk)
-    }
+  /**
+   * Commits chunks written to one content: one fdatasync per touched file covers them all;
+   * only then are they marked.
+   */
+  private async commit(written: Written[]): Promise<void> {
+    const { entry } = written[0]
+    if (this.entries.get(entry.record.id) !== entry) return
+    const files = [...new Set(written.flatMap((w) => w.files))]
+    await Promise.all(files.map((f) => entry.files.datasync(f)))
+    for (const f of files) entry.stamps[f] = await entry.files.stamp(f)
+    const have = entry.record.have.clone()
+    for (const w of written) have.set(w.chunk)
+    await this.inTurn(() => this.db.batch()
+      .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
+      .put(entry.record.id, have.bytes, { sublevel: this.haves })
+      .write())
+    for (const w of written) entry.record.have.set(w.chunk)
   }
 
   /**

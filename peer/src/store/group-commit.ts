@@ -5,16 +5,18 @@ interface Waiter<T> {
 }
 
 /**
- * Batches durable commits: at most one `commit` runs at a time, and everything submitted
- * while it runs goes into the next one. Under load one fdatasync covers many chunks;
- * when idle a lone chunk is committed at once.
+ * Batches durable commits: at most one batch is committed at a time, and everything
+ * submitted meanwhile goes into the next one. Under load one fdatasync covers many chunks;
+ * when idle a lone chunk is committed at once. A batch is committed a group (a content) at
+ * a time, and each item settles with its own group's commit: one content's failure fails
+ * no other's chunks.
  */
 export class GroupCommit<T> {
   private queue: Waiter<T>[] = []
   private running = false
   private idleWaiters: (() => void)[] = []
 
-  constructor(private readonly commit: (items: T[]) => Promise<void>) {}
+  constructor(private readonly commit: (items: T[]) => Promise<void>, private readonly groupOf: (item: T) => unknown) {}
 
   submit(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -38,12 +40,25 @@ export class GroupCommit<T> {
     this.running = true
     const batch = this.queue
     this.queue = []
-    this.commit(batch.map((w) => w.item)).then(
-      () => batch.forEach((w) => w.resolve()),
-      (err) => batch.forEach((w) => w.reject(err)),
-    ).finally(() => {
+    void this.commitGroups(batch).finally(() => {
       this.running = false
       this.kick()
     })
+  }
+
+  private async commitGroups(batch: Waiter<T>[]): Promise<void> {
+    const groups = new Map<unknown, Waiter<T>[]>()
+    for (const w of batch) {
+      const key = this.groupOf(w.item)
+      const group = groups.get(key)
+      if (group === undefined) groups.set(key, [w])
+      else group.push(w)
+    }
+    for (const group of groups.values()) {
+      await this.commit(group.map((w) => w.item)).then(
+        () => group.forEach((w) => w.resolve()),
+        (err) => group.forEach((w) => w.reject(err)),
+      )
+    }
   }
 }
