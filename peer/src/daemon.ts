@@ -24,6 +24,8 @@ export async function startDaemon(init: DaemonInit = {}): Promise<Daemon> {
     controlUrl = await control.listen()
     await writeDaemonFile(peer.options.dataDir, { url: controlUrl, token, pid: process.pid, peerId: peer.peerId, port: peer.port })
   } catch (err) {
+    // Everything listening goes, or the process lives on and its supervisor never restarts it.
+    await control.close()
     await peer.close()
     throw err
   }

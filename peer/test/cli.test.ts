@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -17,12 +17,14 @@ interface Run {
   code: number
   stdout: string
   stderr: string
+  /** What ended the process if it did not exit by itself (the timeout's kill). */
+  signal: NodeJS.Signals | null
 }
 
 function shoal(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr, signal: err?.signal ?? null })
     })
   })
 }
@@ -143,4 +145,13 @@ t.test('shoal daemon runs in the foreground and stops cleanly', async (t) => {
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit')
   t.equal(code, 0)
+})
+
+t.test('a daemon that cannot write daemon.json says why and exits', async (t) => {
+  const dir = await tempDir(t)
+  await mkdir(join(dir, 'daemon.json'))
+  const run = await shoal(['daemon', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0'])
+  t.equal(run.signal, null, 'it exits by itself')
+  t.equal(run.code, 1)
+  t.match(run.stderr, /^shoal: .*daemon\.json.*\n$/)
 })
