@@ -180,6 +180,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     const built = await manifestFromPath(path, { chunkSize: options.chunkSize })
     const existing = this.store.get(built.id)
     const record = existing ?? (await this.store.add({ manifestBytes: built.bytes, root: built.root, role: 'seed', trackers }))
+    // Only trackers named now: sharing again without any never spreads a content to the defaults.
+    if (existing !== undefined && (options.trackers ?? []).length > 0) await this.addTrackers(existing, trackers)
     const warnings = await this.announce(record)
     const m = record.manifest
     this.log.info({ content: record.id, name: m.name, size: m.size }, 'sharing')
@@ -299,6 +301,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.downloads.get(id)?.stop()
     this.downloads.delete(id)
     this.wire.drop(id)
+  }
+
+  private async addTrackers(record: ContentRecord, urls: string[]): Promise<void> {
+    const added = urls.filter((u) => !record.trackers.includes(u))
+    if (added.length > 0) await this.store.update(record.id, { trackers: [...record.trackers, ...added] })
   }
 
   /** Publishes a shared content's manifest to its trackers and registers it; says which could not be told. */

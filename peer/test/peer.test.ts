@@ -4,7 +4,7 @@ import { chmod, mkdir, readdir, readFile, stat, truncate, writeFile } from 'node
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
-import { ErrorCode, formatLink, fromHex, ShoalError } from '@shoal/protocol'
+import { contentIdOf, ErrorCode, formatLink, fromHex, parseLink, ShoalError, toHex } from '@shoal/protocol'
 import { createPeer } from '../src/index.js'
 import type { PeerInit } from '../src/index.js'
 import type { Peer } from '../src/peer.js'
@@ -66,6 +66,23 @@ t.test('share on one peer, get on another: same bytes, all verified', async (t) 
   t.equal(a.content(shared.id).uploadedBytes, data.length)
   t.same((await b.get(shared.link)).id, shared.id, 'getting a held content returns it')
   t.match(b.status(), { peerId: b.peerId, trackers: [{ state: 'registered' }], contents: [{ id: shared.id }] })
+})
+
+t.test('sharing a content again with another tracker adds that tracker, for good', async (t) => {
+  const { peer, file, dir, tracker } = await swarm(t)
+  const other = await fakeTracker(t, { answer: swarmAnswers().answer })
+  const sharerDir = join(dir, 'sharer')
+  let a = await peer({ dataDir: sharerDir })
+  const { path } = await file(2 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  const again = await a.share(path, { chunkSize: CHUNK, trackers: [other.url] })
+  t.match(again, { id: shared.id, warnings: [] })
+  t.same(parseLink(again.link).trackers, [tracker.url, other.url], 'the link names both')
+  const published = await other.waitFor((m) => m.type === 'publish') as { manifest: Uint8Array }
+  t.equal(toHex(contentIdOf(published.manifest)), shared.id, 'the new tracker was told')
+  await a.close()
+  a = await peer({ dataDir: sharerDir })
+  t.same(parseLink(a.content(shared.id).link).trackers, [tracker.url, other.url], 'and still is after a restart')
 })
 
 t.test('a downloader serves what it has verified to a third peer', async (t) => {
