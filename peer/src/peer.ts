@@ -7,7 +7,7 @@ import {
   decodeManifest, ErrorCode, errorCodeOf, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, normalizeTrackerUrl, parseLink,
   ShoalError, toHex,
 } from '@shoal/protocol'
-import type { ManifestMessage, PeerAddress } from '@shoal/protocol'
+import type { ManifestMessage, PeerAddress, ShareLink } from '@shoal/protocol'
 import { Download } from './download/download.js'
 import type { SourceStatus } from './download/download.js'
 import type { PeerInit } from './index.js'
@@ -191,15 +191,16 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Starts fetching a share link (or returns the content if it is already here). */
   async get(linkText: string, options: GetOptions = {}): Promise<ContentStatus> {
     const link = parseLink(linkText)
-    const id = toHex(link.content)
-    const existing = this.store.get(id)
+    const existing = this.store.get(toHex(link.content))
     if (existing !== undefined) return this.statusOf(existing)
     const trackers = this.trackerList(link.trackers.length > 0 ? link.trackers : undefined)
-    const manifestBytes = await this.fetchManifest(link.content, trackers, link.peers ?? [])
-    const manifest = decodeManifest(manifestBytes, link.content)
-    const root = await outputPath(manifest.name, options)
-    const record = await this.store.add({ manifestBytes, root, role: 'download', trackers, peers: link.peers })
-    this.log.info({ content: id, name: manifest.name, size: manifest.size, path: root }, 'download started')
+    const record = await this.addDownload(link, trackers, options).catch((err: unknown) => {
+      // Asking for the manifest made clients for the link's trackers; no content keeps them now.
+      this.trackers.prune(this.options.trackers)
+      throw err
+    })
+    const m = record.manifest
+    this.log.info({ content: record.id, name: m.name, size: m.size, path: record.root }, 'download started')
     this.trackers.resync()
     this.startDownload(record)
     return this.statusOf(record)
@@ -325,6 +326,12 @@ export class Peer extends EventEmitter<PeerEvents> {
     return results.filter((w): w is string => w !== undefined)
   }
 
+  private async addDownload(link: ShareLink, trackers: string[], options: GetOptions): Promise<ContentRecord> {
+    const manifestBytes = await this.fetchManifest(link.content, trackers, link.peers ?? [])
+    const root = await outputPath(decodeManifest(manifestBytes, link.content).name, options)
+    return this.store.add({ manifestBytes, root, role: 'download', trackers, peers: link.peers })
+  }
+
   /** The manifest from the first tracker, else the first peer, that has it, checked against the content id; else why not, with the most telling code. */
   private async fetchManifest(content: Uint8Array, trackers: string[], peers: PeerAddress[]): Promise<Uint8Array> {
     const failures: ShoalError[] = []
@@ -349,7 +356,6 @@ export class Peer extends EventEmitter<PeerEvents> {
         failures.push(new ShoalError(errorCodeOf(err), (err as Error).message, { cause: err }))
       }
     }
-    this.trackers.prune(this.options.trackers)
     throw manifestFailure(failures)
   }
 

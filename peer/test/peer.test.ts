@@ -192,6 +192,17 @@ t.test('errors: bad link, unknown content, unreachable tracker, existing output,
   await t.rejects(a.pause('ffff'), { code: ErrorCode.NOT_FOUND })
 })
 
+t.test('a get that fails after asking a tracker the daemon does not use keeps no client for that tracker', async (t) => {
+  const { peer, file } = await swarm(t)
+  const other = await fakeTracker(t, { answer: swarmAnswers().answer })
+  const a = await peer({ trackers: [other.url] })
+  const b = await peer()
+  const { path } = await file(2 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  await t.rejects(b.get(shared.link, { output: path }), { code: ErrorCode.INVALID_ARGUMENT, message: /already exists/ })
+  t.same(b.status().trackers.map((s) => s.url), b.options.trackers)
+})
+
 t.test('pause, resume and remove', async (t) => {
   const { peer, file, dir, state } = await swarm(t)
   const a = await peer({ uploadLimit: 8 * CHUNK })
