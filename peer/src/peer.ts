@@ -366,8 +366,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private find(idOrPrefix: string): ContentRecord {
+    if (!/^[0-9a-f]+$/i.test(idOrPrefix)) throw new InvalidArgumentError('id', `${idOrPrefix} is not a content id nor the start of one (hex digits)`)
     const matches = this.store.list().filter((r) => r.id.startsWith(idOrPrefix.toLowerCase()))
-    if (idOrPrefix.length === 0 || matches.length === 0) throw new ShoalError(ErrorCode.NOT_FOUND, `no content ${idOrPrefix}`)
+    if (matches.length === 0) throw new ShoalError(ErrorCode.NOT_FOUND, `no content ${idOrPrefix}`)
     if (matches.length > 1) throw new InvalidArgumentError('id', `${idOrPrefix} matches ${matches.length} contents`)
     return matches[0]
   }

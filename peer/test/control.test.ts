@@ -31,6 +31,10 @@ t.test('control API: token, routes, errors, daemon.json', async (t) => {
   t.equal((await client.resume(shared.id)).state, 'seeding')
   await t.rejects(client.get('shoal:nope'), { code: ErrorCode.BAD_LINK })
   await t.rejects(client.content('abcdef'), { code: ErrorCode.NOT_FOUND })
+  t.equal((await client.pause(shared.id.slice(0, 8).toUpperCase())).state, 'paused', 'an id in capitals is the same id')
+  t.equal((await client.resume(shared.id.slice(0, 8).toUpperCase())).state, 'seeding')
+  await t.rejects(client.remove('foo bar'), { code: ErrorCode.INVALID_ARGUMENT, message: 'id: foo bar is not a content id nor the start of one (hex digits)' })
+  await t.rejects(client.content('ABCDEF'), { code: ErrorCode.NOT_FOUND, message: 'no content ABCDEF' })
   await client.remove(shared.id)
   t.same((await client.status()).contents, [])
 
@@ -40,6 +44,9 @@ t.test('control API: token, routes, errors, daemon.json', async (t) => {
   t.match(await wrong.json(), { error: { code: ErrorCode.AUTH } })
   const auth = { authorization: `Bearer ${info.token}` }
   t.equal((await raw('/v1/nothing', { headers: auth })).status, 404)
+  const malformed = await raw('/v1/contents/%zz', { headers: auth })
+  t.equal(malformed.status, 400)
+  t.match(await malformed.json(), { error: { code: ErrorCode.BAD_MESSAGE } })
   const bad = await raw('/v1/share', { method: 'POST', headers: auth, body: '[1,2' })
   t.equal(bad.status, 400)
   t.match(await bad.json(), { error: { code: ErrorCode.BAD_MESSAGE } })

@@ -24,15 +24,18 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 
 type Handler = (peer: Peer, body: Record<string, unknown>, params: string[], query: URLSearchParams) => Promise<unknown> | unknown
 
-/** Method, path pattern (ids are the captured group) and handler. */
+/**
+ * Method, path pattern (ids are the captured group) and handler. An id is any segment: the
+ * peer says what is wrong with one, which a pattern that did not match could not.
+ */
 const ROUTES: [string, RegExp, Handler][] = [
   ['GET', /^\/v1\/status$/, (p) => p.status()],
   ['POST', /^\/v1\/share$/, (p, b) => p.share(text(b, 'path'), { trackers: list(b, 'trackers'), chunkSize: int(b, 'chunkSize') })],
   ['POST', /^\/v1\/get$/, (p, b) => p.get(text(b, 'link'), { output: optionalText(b, 'output'), cwd: optionalText(b, 'cwd') })],
-  ['GET', /^\/v1\/contents\/([0-9a-f]+)$/, (p, _b, [id]) => p.content(id)],
-  ['POST', /^\/v1\/contents\/([0-9a-f]+)\/pause$/, (p, _b, [id]) => p.pause(id)],
-  ['POST', /^\/v1\/contents\/([0-9a-f]+)\/resume$/, (p, _b, [id]) => p.resume(id)],
-  ['DELETE', /^\/v1\/contents\/([0-9a-f]+)$/, async (p, _b, [id], q) => {
+  ['GET', /^\/v1\/contents\/([^/]+)$/, (p, _b, [id]) => p.content(id)],
+  ['POST', /^\/v1\/contents\/([^/]+)\/pause$/, (p, _b, [id]) => p.pause(id)],
+  ['POST', /^\/v1\/contents\/([^/]+)\/resume$/, (p, _b, [id]) => p.resume(id)],
+  ['DELETE', /^\/v1\/contents\/([^/]+)$/, async (p, _b, [id], q) => {
     await p.remove(id, q.get('deleteFiles') === '1')
     return { ok: true }
   }],
@@ -71,7 +74,7 @@ export class ControlServer {
         const match = pattern.exec(url.pathname)
         if (match === null || method !== req.method) continue
         const body = method === 'POST' ? await readJson(req) : {}
-        return reply(res, 200, (await handler(this.peer, body, match.slice(1), url.searchParams)) ?? { ok: true })
+        return reply(res, 200, (await handler(this.peer, body, match.slice(1).map(decodeSegment), url.searchParams)) ?? { ok: true })
       }
       throw new ShoalError(ErrorCode.NOT_FOUND, `no route ${req.method} ${url.pathname}`)
     } catch (err) {
@@ -108,6 +111,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     // Reported below like any other malformed body.
   }
   throw new ShoalError(ErrorCode.BAD_MESSAGE, 'request body must be a JSON object')
+}
+
+/** A path segment as the client had it before encoding it. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new ShoalError(ErrorCode.BAD_MESSAGE, `malformed path segment ${segment}`)
+  }
 }
 
 function text(body: Record<string, unknown>, name: string): string {
