@@ -279,11 +279,6 @@ export class Scheduler {
     return out
   }
 
-  /** When the peer may be asked again, if it said it is busy. */
-  busyUntil(peer: string): number {
-    return this.peers.get(peer)?.busyUntil ?? 0
-  }
-
   private request(peer: string, p: PeerState, chunk: number, now: number): ChunkRequest {
     p.inflight.set(chunk, now)
     let set = this.requested.get(chunk)

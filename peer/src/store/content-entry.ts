@@ -12,7 +12,7 @@ export interface ContentEntry {
 }
 
 /** Decodes and checks the manifest, then builds the entry; a seed starts complete. */
-export function newEntry(input: AddContent, have?: Bitfield): ContentEntry {
+export function newEntry(input: AddContent): ContentEntry {
   const manifest = decodeManifest(input.manifestBytes)
   const chunks = manifestChunkCount(manifest)
   const record: ContentRecord = {
@@ -24,7 +24,7 @@ export function newEntry(input: AddContent, have?: Bitfield): ContentEntry {
     trackers: [...input.trackers],
     peers: [...(input.peers ?? [])],
     paused: false,
-    have: have ?? (input.role === 'seed' ? Bitfield.full(chunks) : new Bitfield(chunks)),
+    have: input.role === 'seed' ? Bitfield.full(chunks) : new Bitfield(chunks),
   }
   return { record, files: new FileSet(new ContentLayout(manifest, input.root), input.role === 'download') }
 }
