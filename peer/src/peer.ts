@@ -405,7 +405,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
 /**
  * Where a download goes: an existing folder, or a path ending in a separator, receives it
- * under its own name; nothing existing is overwritten (the store refuses).
+ * under its own name; nothing existing is overwritten or added to (the store refuses).
  */
 async function outputPath(name: string, options: GetOptions): Promise<string> {
   const base = options.cwd ?? process.cwd()

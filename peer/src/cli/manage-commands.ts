@@ -6,7 +6,7 @@ export function rmCommand(): Command {
   return new Command('rm')
     .description('stop sharing and forget a content (files stay unless --delete-files)')
     .argument('<id>', 'content id or a unique prefix of it')
-    .option('--delete-files', 'also delete the files a download wrote (shared files are never deleted)')
+    .option('--delete-files', 'also delete the files a download wrote, and its folders left empty (shared files, and anything else in those folders, stay)')
     .action(async (id: string, o: { deleteFiles?: boolean }, cmd: Command) => {
       await (await daemonOf(cmd)).remove(id, o.deleteFiles === true)
       process.stdout.write(`removed ${id}\n`)
