@@ -102,8 +102,6 @@ export class Download {
   readonly meter = new RateMeter()
   /** Verified chunks fetched in this run. */
   fetched = 0
-  /** Pieces received that were no longer needed (endgame duplicates, late copies). */
-  wasted = 0
   private readonly scheduler: Scheduler
   private readonly content: Uint8Array
   private readonly known = new Map<string, Source>()
@@ -405,7 +403,6 @@ export class Download {
     this.measure(conn, data.length)
     if (!this.scheduler.received(conn.key, req.chunk, Date.now())) {
       this.pool.give(data)
-      this.wasted++
       this.pump()
       return
     }
