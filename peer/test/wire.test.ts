@@ -230,8 +230,8 @@ t.test('a rate-limited partial holder serves second copies (its least-sent chunk
   t.same(rejected, [])
 })
 
-t.test('a rate-limited seed refuses a second copy while another chunk has not gone out', async (t) => {
-  const { client, store, built } = await setup(t, { bucket: new TokenBucket(1024 * 1024, 1), maxUploads: 2 })
+t.test('a rate-limited seed refuses a second copy while another chunk has not gone out, and the refusal keeps no upload slot', async (t) => {
+  const { client, store, built } = await setup(t, { bucket: new TokenBucket(1024 * 1024, 1), maxUploads: 1 })
   store.get(built.id)!.have.set(4)
   const a = await client()
   const b = await client(new Uint8Array(16).fill(3))
@@ -241,6 +241,9 @@ t.test('a rate-limited seed refuses a second copy while another chunk has not go
   const [req, code] = await once(b, 'rejected') as [{ chunk: number }, string]
   t.equal(req.chunk, 0)
   t.equal(code, ErrorCode.BUSY, 'with nothing else queued, the limit alone makes the upload the bottleneck')
+  a.request(1, CHUNK)
+  const answer = await Promise.race([nextPiece(a).then(() => 'piece'), once(a, 'busy').then(() => 'busy')])
+  t.equal(answer, 'piece', 'the only slot is free for the next request')
 })
 
 t.test('get-manifest: served before or after a handshake, verified against the id, refused for unknown content', async (t) => {

@@ -143,6 +143,8 @@ export class UploadSession {
       return
     }
     if (spread.refuse(record.id, manifestChunkCount(record.manifest), msg.chunk, this.remotePeerId!, this.uploadBound(record))) {
+      // Nothing being served here: nobody else would give back the slot just taken.
+      if (!this.pumping) slots.release(this)
       socket.send({ type: 'reject', id: msg.id, code: ErrorCode.BUSY, message: 'other chunks are rarer here; fetch this one from a peer that has it' })
       return
     }
