@@ -194,6 +194,17 @@ t.test('a frame length over the cap ends the connection at once', async (t) => {
   t.pass('closed')
 })
 
+t.test('a failed accept is logged and the server keeps serving', async (t) => {
+  const { log, line } = firstLogLine()
+  const { server, client } = await setup(t, { log })
+  // Running out of file descriptors cannot be arranged here; the listening server reports it like this.
+  server['server'].emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }))
+  t.match(await line, { msg: 'could not accept a peer-wire connection', err: { code: 'EMFILE' } })
+  const c = await client()
+  c.request(0, CHUNK)
+  t.match((await nextPiece(c))[0], { chunk: 0 })
+})
+
 t.test('a silent connection is dropped after the handshake timeout', async (t) => {
   const { raw } = await setup(t, { handshakeTimeoutMs: 50 })
   const { framed } = await raw()

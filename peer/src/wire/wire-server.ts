@@ -75,6 +75,9 @@ export class WireServer {
       const why = code === 'EADDRINUSE' ? 'it is in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message
       throw new ShoalError(ErrorCode.INVALID_ARGUMENT, `cannot listen on ${this.init.host}:${this.init.port}: ${why}`, { cause: err })
     }
+    // From here on an error is a failed accept (out of file descriptors, say): the server
+    // keeps listening, and an unhandled 'error' event would end the daemon.
+    this.server.on('error', (err) => this.init.log.error({ err }, 'could not accept a peer-wire connection'))
     return (this.server.address() as { port: number }).port
   }
 
