@@ -167,6 +167,17 @@ t.test('a tracker that stops answering pings is dropped and reconnected', async 
   t.ok(registers(tracker.received).length >= 2)
 })
 
+t.test('a tracker naming a huge ttl does not make the heartbeat run wild', async (t) => {
+  const tracker = await fakeTracker(t, {
+    answer: (m) => (m.type === 'register' ? { type: 'registered', id: m.id, peerId: m.peerId, address: '127.0.0.1', ttl: 0xffff_ffff } : undefined),
+  })
+  const { c } = client(t, tracker.url)
+  c.start()
+  await c.ready(2000)
+  // ttl / 3 overflows a timer, which then fires every millisecond: many heartbeats in this window.
+  await t.rejects(tracker.waitFor((m) => m.type === 'heartbeat', 100), /did not arrive/, 'no heartbeat soon after registering')
+})
+
 t.test('an unreachable tracker fails ready() with a clear reason', async (t) => {
   const { c } = client(t, 'ws://127.0.0.1:1')
   c.start()

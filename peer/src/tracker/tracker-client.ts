@@ -52,6 +52,14 @@ interface Pending {
   timer: NodeJS.Timeout
 }
 
+/**
+ * The heartbeat interval a tracker's ttl implies (ttl / 3) is kept within these: a huge ttl
+ * would overflow the timer, which then fires every millisecond, and a tracker that died
+ * without closing is still noticed within two intervals.
+ */
+const MIN_HEARTBEAT_MS = 1000
+const MAX_HEARTBEAT_MS = 10 * 60_000
+
 /** Close codes after which reconnecting cannot help. */
 const FINAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED])
 
@@ -227,7 +235,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
       this.alive = false
       this.ws?.ping()
       this.send({ type: 'heartbeat', id: this.newId(), load: Math.min(1, Math.max(0, this.init.load())) })
-    }, this.init.heartbeatMs ?? Math.max(1000, (ttl * 1000) / 3))
+    }, this.init.heartbeatMs ?? Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, (ttl * 1000) / 3)))
   }
 
   private onClose(ws: WebSocket, code: number, reason: string): void {
