@@ -336,19 +336,37 @@ export class Download {
   }
 
   private async pumpLoop(): Promise<void> {
-    const { limit, bucket, record } = this.init
+    const { limit, bucket } = this.init
     do {
       this.pumpAgain = false
       while (!this.stopped && !this.scheduler.complete) {
         const budget = Math.min(limit.concurrency - limit.activeCount - limit.pendingCount, this.maxStoring - this.backlog)
         if (budget <= 0) break
-        // Under a download limit, each request first waits for its bytes' worth of tokens.
-        if (bucket.limit > 0 && !(await bucket.take(record.manifest.chunkSize, this.halt.signal).then(() => true, () => false))) return
-        const picked = this.scheduler.plan(Date.now(), bucket.limit > 0 ? 1 : budget)
-        this.sendAll(picked)
-        if (picked.length === 0 || bucket.limit === 0) break
+        if (bucket.limit > 0) {
+          if (!(await this.sendPaced())) break
+          continue
+        }
+        this.sendAll(this.scheduler.plan(Date.now(), budget))
+        break
       }
     } while (this.pumpAgain && !this.stopped)
+  }
+
+  /**
+   * Under a download limit: sends one request once its bytes' worth of tokens is taken. The
+   * tokens are taken only when there is a request to send, so a download waiting for
+   * sources leaves the shared limit to the others. False when there is none (or the
+   * download stopped).
+   */
+  private async sendPaced(): Promise<boolean> {
+    const [next] = this.scheduler.plan(Date.now(), 1)
+    if (next === undefined) return false
+    // Not in flight while it waits for tokens: that wait must not count against the source.
+    this.scheduler.withdraw(next)
+    const length = chunkRange(this.init.record.manifest, next.chunk).length
+    if (!(await this.init.bucket.take(length, this.halt.signal).then(() => true, () => false))) return false
+    this.sendAll(this.scheduler.plan(Date.now(), 1))
+    return true
   }
 
   /** Each connection's requests go out in one write. */

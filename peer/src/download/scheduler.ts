@@ -186,6 +186,12 @@ export class Scheduler {
     return out
   }
 
+  /** Takes back a planned request that was not sent. */
+  withdraw(r: ChunkRequest): void {
+    const p = this.peers.get(r.peer)
+    if (p?.inflight.has(r.chunk)) this.unrequest(r.peer, p, r.chunk)
+  }
+
   /**
    * The peer's copy arrived. Frees its slot; returns whether the data should be verified
    * (false when another copy is already being verified or the chunk is held).
