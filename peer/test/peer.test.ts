@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { chmod, mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
-import { contentIdOf, ErrorCode, formatLink, fromHex, parseLink, ShoalError, toHex } from '@shoal/protocol'
+import { Bitfield, contentIdOf, ErrorCode, formatLink, fromHex, parseLink, PROTOCOL_VERSION, ShoalError, toHex } from '@shoal/protocol'
+import type { SourcesMessage } from '@shoal/protocol'
 import { createPeer } from '../src/index.js'
 import type { PeerInit } from '../src/index.js'
 import type { Peer } from '../src/peer.js'
@@ -12,14 +15,21 @@ import { resolveOptions } from '../src/options.js'
 import { manifestFromPath } from '../src/share/manifest-from-path.js'
 import { DiskChunkStore } from '../src/store/disk-store.js'
 import { manifestFailure } from '../src/tracker/manifest-failure.js'
+import { FramedSocket } from '../src/wire/framed-socket.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
 import { fill, smallFileSystem, tempDir } from './helpers.js'
 
 const CHUNK = 16 * 1024
 
-async function swarm(t: Test) {
+/** `sources`, when given, changes what the tracker answers to each find. */
+async function swarm(t: Test, sources?: (found: SourcesMessage) => SourcesMessage) {
   const state = swarmAnswers()
-  const tracker = await fakeTracker(t, { answer: state.answer })
+  const tracker = await fakeTracker(t, {
+    answer: (msg, ws) => {
+      const reply = state.answer(msg, ws)
+      return reply?.type === 'sources' && sources !== undefined ? sources(reply) : reply
+    },
+  })
   const dir = await tempDir(t)
   let n = 0
   const peer = async (over: PeerInit = {}): Promise<Peer> => {
@@ -128,6 +138,50 @@ t.test('a source sending bad bytes is banned, reported, and the file is still ri
   const report = await tracker.waitFor((m) => m.type === 'report')
   t.match(report, { reason: /hash/ })
   t.equal(Buffer.from((report as { peerId: Uint8Array }).peerId).toString('hex'), liar.peerId, 'the liar was reported')
+})
+
+/** A peer-wire source that claims in its handshake to be `claims`, holds every chunk and serves random bytes. */
+async function impostor(t: Test, claims: string, chunkCount: number) {
+  const connections: number[] = []
+  const server = createServer((socket) => {
+    connections.push(Date.now())
+    socket.on('error', () => undefined)
+    const framed = new FramedSocket(socket)
+    framed.on('message', (m) => {
+      if (m.type === 'handshake') {
+        framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: fromHex(claims, 16)!, content: m.content })
+        framed.send({ type: 'bitfield', bitfield: Bitfield.full(chunkCount).bytes })
+      } else if (m.type === 'request') framed.sendPiece({ id: m.id, chunk: m.chunk, offset: m.offset, data: randomBytes(m.length) })
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const source = { peerId: randomBytes(16), host: '127.0.0.1', port: (server.address() as AddressInfo).port, chunks: new Uint8Array(0), load: 0 }
+  return { connections, source }
+}
+
+t.test('a source claiming another peer\'s id is dropped with a back-off; the peer it named is neither banned nor reported', async (t) => {
+  let finds = 0
+  let liar: Awaited<ReturnType<typeof impostor>> | undefined
+  // The impostor is named alone first, so it is connected to before the peer it claims to be.
+  const { peer, file, dir, state } = await swarm(t, (found) => ({ ...found, peers: finds++ === 0 ? [liar!.source] : [liar!.source, ...found.peers] }))
+  const honest = await peer()
+  const CHUNKS = 8
+  const { path, data } = await file(CHUNKS * CHUNK)
+  const shared = await honest.share(path, { chunkSize: CHUNK })
+  liar = await impostor(t, honest.peerId, CHUNKS)
+  const b = await peer({ banAfter: 1, requestTimeoutMs: 200 })
+  await b.get(shared.link, { output: join(dir, 'b.bin') })
+  let timer: NodeJS.Timeout | undefined
+  const gaveUp = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 10_000)))
+  const outcome = await Promise.race([completed(b, shared.id).then(() => 'complete' as const), gaveUp])
+  clearTimeout(timer)
+  t.equal(outcome, 'complete', 'the download completes from the honest peer')
+  t.same(await readFile(join(dir, 'b.bin')), data)
+  t.same(b.content(shared.id).banned, [], 'nobody is banned')
+  t.same(state.reports.map((r) => toHex(r.peerId)), [], 'nobody is reported')
+  t.ok(finds >= 2 && liar.connections.length <= 2, `the impostor was connected to ${liar.connections.length} times while the download ran (ticks every 50 ms)`)
 })
 
 t.test('a download whose source closes idle connections reconnects and completes', async (t) => {

@@ -259,11 +259,18 @@ export class Download {
     } finally {
       this.connecting.delete(key)
     }
-    // The address may now belong to another peer id; trust what the handshake says.
     const actual = client.remotePeerId
     if (key.startsWith(ADDRESS_KEY)) {
+      // Known by address only: the handshake names it from here on.
       this.known.delete(key)
       this.learn(actual, source.host, source.port)
+    } else if (actual !== key) {
+      // A source must be the peer the tracker named: one claiming another's id could get
+      // that peer banned and reported for its own bad data.
+      client.close()
+      this.retryLater(source)
+      this.init.log.warn({ content: this.init.record.id, peer: key, claimed: actual }, 'source claimed another peer id in its handshake; dropped')
+      return
     }
     if (this.stopped || actual === this.self || this.connections.has(actual) || !this.scheduler.addPeer(actual, client.bitfield, Date.now())) {
       client.close()
