@@ -1,5 +1,5 @@
 import { BadMessageError, ErrorCode, UnsupportedVersionError } from './errors.js'
-import { PROTOCOL_VERSION } from './limits.js'
+import { MAX_ERROR_CODE_BYTES, PROTOCOL_VERSION } from './limits.js'
 
 /**
  * A field validator takes a decoded, still untrusted value and returns it typed, or
@@ -86,7 +86,7 @@ export function text(maxBytes: number, pattern?: RegExp): Field<string> {
 
 /** Error codes on the wire: any well-formed code, so newer codes from newer peers still pass. */
 export function errorCode(): Field<string> {
-  return text(64, /^ERR_[A-Z0-9_]{1,59}$/)
+  return text(MAX_ERROR_CODE_BYTES, new RegExp(`^ERR_[A-Z0-9_]{1,${MAX_ERROR_CODE_BYTES - 'ERR_'.length}}$`))
 }
 
 export function optional<T>(field: Field<T>): Field<T | undefined> {

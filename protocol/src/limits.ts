@@ -33,6 +33,8 @@ export const MAX_REGISTER_CONTENTS = 10_000
 export const MAX_SOURCES = 200
 export const MAX_TOKEN_BYTES = 512
 export const MAX_ERROR_MESSAGE_BYTES = 1024
+/** Longest error code: `ERR_` and up to 59 capitals, digits or underscores. */
+export const MAX_ERROR_CODE_BYTES = 63
 export const MAX_HOST_BYTES = 255
 /** Nesting the decoder accepts before it stops looking; our messages nest at most 4 deep. */
 export const MAX_DEPTH = 6
