@@ -47,3 +47,17 @@ export async function fill(path: string): Promise<void> {
   }
   throw new Error(`${path} never filled`)
 }
+
+/**
+ * What `promise` resolves to, or 'timeout' once `ms` have passed: bounds the wait for an
+ * event that a bug would keep from ever coming, so the test fails instead of hanging.
+ */
+export async function orTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')))
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

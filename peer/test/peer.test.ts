@@ -17,7 +17,7 @@ import { DiskChunkStore } from '../src/store/disk-store.js'
 import { manifestFailure } from '../src/tracker/manifest-failure.js'
 import { FramedSocket } from '../src/wire/framed-socket.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
-import { fill, smallFileSystem, tempDir } from './helpers.js'
+import { fill, orTimeout, smallFileSystem, tempDir } from './helpers.js'
 
 const CHUNK = 16 * 1024
 
@@ -173,11 +173,7 @@ t.test('a source claiming another peer\'s id is dropped with a back-off; the pee
   liar = await impostor(t, honest.peerId, CHUNKS)
   const b = await peer({ banAfter: 1, requestTimeoutMs: 200 })
   await b.get(shared.link, { output: join(dir, 'b.bin') })
-  let timer: NodeJS.Timeout | undefined
-  const gaveUp = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 10_000)))
-  const outcome = await Promise.race([completed(b, shared.id).then(() => 'complete' as const), gaveUp])
-  clearTimeout(timer)
-  t.equal(outcome, 'complete', 'the download completes from the honest peer')
+  t.equal(await orTimeout(completed(b, shared.id).then(() => 'complete'), 10_000), 'complete', 'the download completes from the honest peer')
   t.same(await readFile(join(dir, 'b.bin')), data)
   t.same(b.content(shared.id).banned, [], 'nobody is banned')
   t.same(state.reports.map((r) => toHex(r.peerId)), [], 'nobody is reported')
@@ -395,11 +391,7 @@ t.test('the peers a link names are kept: a restarted download goes on from them 
   await b.close()
   b = await peer({ dataDir: bDir, trackerTimeoutMs: 300 })
   t.ok(b.content(shared.id).have < 32, 'restarted mid-way')
-  let timer: NodeJS.Timeout | undefined
-  const gaveUp = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 20_000)))
-  const outcome = await Promise.race([completed(b, shared.id).then(() => 'complete' as const), gaveUp])
-  clearTimeout(timer)
-  t.equal(outcome, 'complete', 'completed from the peer the link named')
+  t.equal(await orTimeout(completed(b, shared.id).then(() => 'complete'), 20_000), 'complete', 'completed from the peer the link named')
   t.same(await readFile(join(dir, 'b.bin')), data)
 })
 
