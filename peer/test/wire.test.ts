@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
 import { pino } from 'pino'
-import { ErrorCode, frameHeader, fromHex, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
+import { ErrorCode, frameHeader, fromHex, MAX_PEER_CLIENT_FRAME, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
 import type { PeerMessage } from '@shoal/protocol'
 import { TokenBucket } from '../src/rate/token-bucket.js'
 import { manifestFromPath } from '../src/share/manifest-from-path.js'
@@ -19,7 +19,7 @@ import { pieceFrameHead } from '../src/wire/piece-frame.js'
 import { WireClient } from '../src/wire/wire-client.js'
 import { WireServer } from '../src/wire/wire-server.js'
 import type { WireServerInit } from '../src/wire/wire-server.js'
-import { tempDir } from './helpers.js'
+import { orTimeout, tempDir } from './helpers.js'
 
 const CHUNK = 16 * 1024
 const log = pino({ level: 'silent' })
@@ -203,6 +203,20 @@ t.test('a failed accept is logged and the server keeps serving', async (t) => {
   const c = await client()
   c.request(0, CHUNK)
   t.match((await nextPiece(c))[0], { chunk: 0 })
+})
+
+t.test('a frame longer than anything a downloader sends ends the connection without waiting for its bytes', async (t) => {
+  const { raw, content } = await setup(t)
+  const { framed, socket, received, inbox } = await raw()
+  framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: clientId, content })
+  framed.send({ type: 'error', id: 1, code: `ERR_${'X'.repeat(59)}`, message: 'x'.repeat(1024) })
+  framed.send({ type: 'request', id: 2, content, chunk: 0, offset: 0, length: CHUNK })
+  await received(3)
+  t.match(inbox[2], { type: 'piece', id: 2 }, 'the longest error a downloader can send is read like any frame')
+  // All but the last byte of a frame one byte too long: the server must not wait for it.
+  socket.write(frameHeader(MAX_PEER_CLIENT_FRAME + 1))
+  socket.write(Buffer.alloc(MAX_PEER_CLIENT_FRAME))
+  t.equal(await orTimeout(once(framed, 'close').then(() => 'closed'), 2000), 'closed', 'the connection is closed at the length')
 })
 
 t.test('a silent connection is dropped after the handshake timeout', async (t) => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
-import { Bitfield, bytesEqual, FrameDecoder, frameHeader, MAX_PEER_FRAME, PROTOCOL_VERSION, peerCodec } from '@shoal/protocol'
+import { Bitfield, bytesEqual, FrameDecoder, frameHeader, MAX_PEER_CLIENT_FRAME, MAX_PEER_FRAME, PROTOCOL_VERSION, peerCodec } from '@shoal/protocol'
 import type { PeerMessage, RequestMessage } from '@shoal/protocol'
 import { fuzzFrame, judge, peerMessage } from './fault-fuzz.js'
 import type { FuzzContent, Rng } from './fault-fuzz.js'
@@ -90,6 +90,11 @@ export class WireFuzzConnection {
     const frame = fuzzFrame(this.rng, valid, SMALL_CAP)
     this.sendBytes(frame.bytes)
     this.tally.count(frame.kind, frame.bytes.length)
+    // Longer than anything a downloader sends: the peer hangs up at the length.
+    if (frame.bytes.length > MAX_PEER_CLIENT_FRAME) {
+      this.expectClose = true
+      return
+    }
     const verdict = judge(peerCodec, frame.bytes)
     if ('error' in verdict) return this.owe(this.owedErrors, verdict.error.requestId ?? 0)
     this.expect(verdict.msg)

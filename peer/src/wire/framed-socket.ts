@@ -8,6 +8,13 @@ import { pieceFrameHead } from './piece-frame.js'
 /** Bytes queued in the socket beyond which senders wait for 'drain'. */
 const HIGH_WATER = 8 * 1024 * 1024
 
+export interface FramedSocketInit {
+  /** Frames longer than the other side can send end the connection. Default MAX_PEER_FRAME. */
+  maxFrame?: number
+  /** Frames the socket through a reader given to it as its `onread` (no 'data' events then); the reader caps frames itself. */
+  reader?: FrameReader
+}
+
 export interface FramedSocketEvents {
   message: [PeerMessage]
   /** A frame that failed validation; the stream itself is still in sync. */
@@ -20,16 +27,17 @@ export interface FramedSocketEvents {
 /**
  * One peer-wire connection over TCP: 4-byte big-endian length, then one `peerCodec`
  * frame. Frames are checked by the codec; a length over the cap desynchronizes the
- * stream, so it ends the connection.
+ * stream, so it ends the connection. The cap is the longest frame the other side can
+ * send, so a partial frame never holds more than that.
  */
 export class FramedSocket extends EventEmitter<FramedSocketEvents> {
-  private readonly decoder = new FrameDecoder(MAX_PEER_FRAME)
+  private readonly decoder: FrameDecoder
   private closed = false
   private closeError: Error | undefined
 
-  /** `reader`: the one given to the socket as its `onread` (no 'data' events then). */
-  constructor(readonly socket: Socket, reader?: FrameReader) {
+  constructor(readonly socket: Socket, { maxFrame = MAX_PEER_FRAME, reader }: FramedSocketInit = {}) {
     super()
+    this.decoder = new FrameDecoder(maxFrame)
     socket.setNoDelay(true)
     if (reader === undefined) socket.on('data', (data) => this.onData(data))
     else reader.sink = { frame: (f) => this.onFrame(f), error: (err) => this.destroy(err), activity: () => this.emit('activity') }

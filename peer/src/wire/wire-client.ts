@@ -60,7 +60,7 @@ export class WireClient extends EventEmitter<WireClientEvents> {
   /** Connects and completes the handshake; rejects with the peer's error code if it refuses. */
   static async connect(init: WireClientInit): Promise<WireClient> {
     const reader = new FrameReader(MAX_PEER_FRAME, init.pool)
-    const socket = new FramedSocket(connect({ host: init.host, port: init.port, onread: reader.onread }), reader)
+    const socket = new FramedSocket(connect({ host: init.host, port: init.port, onread: reader.onread }), { reader })
     const client = new WireClient(socket, init)
     await client.handshake()
     return client

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import type { Server, Socket } from 'node:net'
-import { ErrorCode, ShoalError } from '@shoal/protocol'
+import { ErrorCode, MAX_PEER_CLIENT_FRAME, ShoalError } from '@shoal/protocol'
 import type { Logger } from 'pino'
 import type { ChunkStore } from '../store/chunk-store.js'
 import type { TokenBucket } from '../rate/token-bucket.js'
@@ -117,7 +117,8 @@ export class WireServer {
       this.init.log.debug({ address: oldest.remoteAddress }, 'connection without handshake closed to make room')
       this.disconnect(oldest)
     }
-    this.accept(new FramedSocket(socket))
+    // Nothing a downloader sends is longer: a larger length ends the connection at once.
+    this.accept(new FramedSocket(socket, { maxFrame: MAX_PEER_CLIENT_FRAME }))
   }
 
   /** Lets a handshaken connection in if there is room, making room by closing the longest idle one. */
