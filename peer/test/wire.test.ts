@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
 import { pino } from 'pino'
-import { ErrorCode, frameHeader, fromHex, MAX_PEER_CLIENT_FRAME, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
+import { Bitfield, ErrorCode, frameHeader, fromHex, MAX_PEER_CLIENT_FRAME, maxPeerServerFrame, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
 import type { PeerMessage } from '@shoal/protocol'
 import { TokenBucket } from '../src/rate/token-bucket.js'
 import { manifestFromPath } from '../src/share/manifest-from-path.js'
@@ -47,7 +47,7 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chun
   t.teardown(() => server.close())
   const content = fromHex(built.id, 32)!
   const client = async (peerId = clientId, id = content) => {
-    const c = await WireClient.connect({ host: '127.0.0.1', port, peerId, content: id, chunkCount: shape.chunks, timeoutMs: 2000, maxInvalid: 3 })
+    const c = await WireClient.connect({ host: '127.0.0.1', port, peerId, content: id, chunkSize: shape.chunkSize, chunkCount: shape.chunks, timeoutMs: 2000, maxInvalid: 3 })
     t.teardown(() => c.close())
     return c
   }
@@ -70,6 +70,27 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chun
 
 function nextPiece(c: WireClient) {
   return once(c, 'piece') as Promise<[{ id: number; chunk: number }, Uint8Array]>
+}
+
+/** A peer-wire server on 127.0.0.1 that answers each message as `answer` says: a peer misbehaving on purpose. */
+async function scripted(t: Test, answer: (msg: PeerMessage, framed: FramedSocket) => void) {
+  const server = createServer((socket) => {
+    const framed = new FramedSocket(socket)
+    framed.on('message', (m) => answer(m, framed))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  return { host: '127.0.0.1', port: (server.address() as AddressInfo).port }
+}
+
+/** A source of `chunkCount` chunks that answers the handshake, then each request as `answer` says. */
+async function scriptedSource(t: Test, chunkCount: number, answer: (msg: PeerMessage, framed: FramedSocket) => void) {
+  return scripted(t, (m, framed) => {
+    if (m.type !== 'handshake') return answer(m, framed)
+    framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: serverId, content: m.content })
+    framed.send({ type: 'bitfield', bitfield: Bitfield.full(chunkCount).bytes })
+  })
 }
 
 t.test('a piece frame head plus its payload decodes as the piece', async (t) => {
@@ -219,6 +240,24 @@ t.test('a frame longer than anything a downloader sends ends the connection with
   t.equal(await orTimeout(once(framed, 'close').then(() => 'closed'), 2000), 'closed', 'the connection is closed at the length')
 })
 
+t.test('a downloader reads frames no longer than the content\'s pieces and haves', async (t) => {
+  const chunks = 5
+  const bound = maxPeerServerFrame(CHUNK, chunks)
+  const source = await scriptedSource(t, chunks, (m, framed) => {
+    if (m.type !== 'request') return
+    if (m.chunk === 0) return framed.sendPiece({ id: m.id, chunk: 0, offset: 0, data: randomBytes(CHUNK) })
+    // All but the last byte of a frame one byte too long: the downloader must not wait for it.
+    framed.socket.write(frameHeader(bound + 1))
+    framed.socket.write(Buffer.alloc(bound))
+  })
+  const c = await WireClient.connect({ ...source, peerId: clientId, content: new Uint8Array(32), chunkSize: CHUNK, chunkCount: chunks, timeoutMs: 2000, maxInvalid: 3 })
+  t.teardown(() => c.close())
+  c.request(0, CHUNK)
+  t.match((await nextPiece(c))[0], { chunk: 0 }, 'a whole chunk\'s piece is read')
+  c.request(1, CHUNK)
+  t.match(await orTimeout(once(c, 'close'), 2000), [{ code: ErrorCode.TOO_LARGE }], 'a longer frame ends the connection at its length')
+})
+
 t.test('a silent connection is dropped after the handshake timeout', async (t) => {
   const { raw } = await setup(t, { handshakeTimeoutMs: 50 })
   const { framed } = await raw()
@@ -293,16 +332,7 @@ t.test('a manifest that does not hash to the id, or a peer that answers otherwis
   const { built, content } = await setup(t)
   const other = await manifestFromPath(fileURLToPath(import.meta.url), { chunkSize: CHUNK })
   /** A peer that answers get-manifest with `reply(id)`. */
-  const liar = async (reply: (id: number) => PeerMessage) => {
-    const server = createServer((socket) => {
-      const framed = new FramedSocket(socket)
-      framed.on('message', (m) => m.type === 'get-manifest' && framed.send(reply(m.id)))
-    })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    t.teardown(() => server.close())
-    return { host: '127.0.0.1', port: (server.address() as AddressInfo).port }
-  }
+  const liar = (reply: (id: number) => PeerMessage) => scripted(t, (m, framed) => m.type === 'get-manifest' && framed.send(reply(m.id)))
   const wrong = await liar((id) => ({ type: 'manifest', id, content, manifest: other.bytes }))
   await t.rejects(fetchManifestFrom(wrong, content, 2000), { code: ErrorCode.HASH_MISMATCH, message: /does not hash to the content id/ })
   const odd = await liar((id) => ({ type: 'busy', id, retryAfterMs: 1 }))

@@ -1,4 +1,4 @@
-import { Bitfield, chunkRange, ErrorCode, errorCodeOf, formatPeerAddress, fromHex, toHex } from '@shoal/protocol'
+import { Bitfield, chunkRange, ErrorCode, errorCodeOf, formatPeerAddress, fromHex, MAX_PIECE_HEAD_BYTES, toHex } from '@shoal/protocol'
 import type { PeerAddress, SourcesMessage } from '@shoal/protocol'
 import type { LimitFunction } from 'p-limit'
 import type { Logger } from 'pino'
@@ -89,8 +89,6 @@ const INITIAL_DEPTH = 2
 const DEFER_MS = 1000
 /** Marks a source known by address only, until its handshake gives its peer id. */
 const ADDRESS_KEY = '@'
-/** Room for a piece frame's fields before its data. */
-const PIECE_HEAD_BYTES = 256
 
 /**
  * One content being fetched: asks the trackers for sources, keeps wire connections to
@@ -137,7 +135,7 @@ export class Download {
     this.self = toHex(init.peerId)
     this.maxStoring = Math.max(2, Math.floor(options.storeBacklogBytes / record.manifest.chunkSize))
     // Shared blocks: the store's hasher reads a piece on its own thread without a copy.
-    this.pool = new BufferPool(record.manifest.chunkSize + PIECE_HEAD_BYTES, this.maxStoring, true)
+    this.pool = new BufferPool(record.manifest.chunkSize + MAX_PIECE_HEAD_BYTES, this.maxStoring, true)
     this.scheduler = new Scheduler({
       chunkCount: record.have.size, have: record.have, perPeerInflight: options.perPeerInflight, initialInflight: Math.min(INITIAL_DEPTH, options.perPeerInflight),
       requestTimeoutMs: options.requestTimeoutMs, banAfter: options.banAfter, endgameDuplicates: 1, resortMs: 50,
@@ -249,7 +247,7 @@ export class Download {
     try {
       client = await WireClient.connect({
         host: source.host, port: source.port, peerId: this.init.peerId, content: this.content,
-        chunkCount: this.init.record.have.size, timeoutMs: this.init.options.connectTimeoutMs, maxInvalid: this.init.options.maxInvalid,
+        chunkSize: this.init.record.manifest.chunkSize, chunkCount: this.init.record.have.size, timeoutMs: this.init.options.connectTimeoutMs, maxInvalid: this.init.options.maxInvalid,
         pool: this.pool,
       })
     } catch (err) {

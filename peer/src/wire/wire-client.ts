@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { connect } from 'node:net'
-import { Bitfield, ErrorCode, isErrorCode, MAX_PEER_FRAME, PROTOCOL_VERSION, ShoalError, toHex } from '@shoal/protocol'
+import { Bitfield, ErrorCode, isErrorCode, maxPeerServerFrame, PROTOCOL_VERSION, ShoalError, toHex } from '@shoal/protocol'
 import type { PeerMessage } from '@shoal/protocol'
 import type { BufferPool } from './buffer-pool.js'
 import { FrameReader } from './frame-reader.js'
@@ -11,6 +11,7 @@ export interface WireClientInit {
   port: number
   peerId: Uint8Array
   content: Uint8Array
+  chunkSize: number
   chunkCount: number
   /** Connect plus handshake must finish this soon. */
   timeoutMs: number
@@ -59,7 +60,8 @@ export class WireClient extends EventEmitter<WireClientEvents> {
 
   /** Connects and completes the handshake; rejects with the peer's error code if it refuses. */
   static async connect(init: WireClientInit): Promise<WireClient> {
-    const reader = new FrameReader(MAX_PEER_FRAME, init.pool)
+    // Frames no longer than this content's pieces and haves: a partial frame holds no more.
+    const reader = new FrameReader(maxPeerServerFrame(init.chunkSize, init.chunkCount), init.pool)
     const socket = new FramedSocket(connect({ host: init.host, port: init.port, onread: reader.onread }), { reader })
     const client = new WireClient(socket, init)
     await client.handshake()
