@@ -3,6 +3,7 @@ import t from 'tap'
 import { ErrorCode, frameHeader } from '@shoal/protocol'
 import { BufferPool } from '../src/wire/buffer-pool.js'
 import { FrameReader } from '../src/wire/frame-reader.js'
+import type { FrameSink } from '../src/wire/frame-reader.js'
 
 /** Feeds `stream` to the reader the way `net` does: into the buffer it asks for, at most `step` bytes a read. */
 function feed(reader: FrameReader, stream: Buffer, step: number): void {
@@ -24,8 +25,30 @@ function collect(reader: FrameReader) {
   const frames: Buffer[] = []
   const errors: Error[] = []
   let reads = 0
-  reader.sink = { frame: (f) => frames.push(Buffer.from(f)), error: (e) => errors.push(e), activity: () => reads++ }
+  reader.sink = {
+    // Copied, so not handed on.
+    frame: (f) => {
+      frames.push(Buffer.from(f))
+      return false
+    },
+    error: (e) => errors.push(e),
+    activity: () => reads++,
+  }
   return { frames, errors, reads: () => reads }
+}
+
+/** A sink that keeps each frame as it comes and says it handed the bytes on, or not. */
+function recording(seen: Buffer[], handedOn: boolean): FrameSink {
+  return {
+    frame: (f) => {
+      seen.push(f)
+      return handedOn
+    },
+    error: (err) => {
+      throw err
+    },
+    activity: () => undefined,
+  }
 }
 
 t.test('small and large frames, whatever the read sizes, come out whole and in order', async (t) => {
@@ -45,7 +68,7 @@ t.test('a large frame is read straight into a pool block, which the pool hands o
   const pool = new BufferPool(64 * 1024, 1)
   const reader = new FrameReader(1 << 20, pool)
   const seen: Buffer[] = []
-  reader.sink = { frame: (f) => seen.push(f), error: () => t.fail('no error'), activity: () => {} }
+  reader.sink = recording(seen, true)
   const piece = randomBytes(50_000)
   feed(reader, framed(piece, piece), 8192)
   t.equal(seen.length, 2)
@@ -58,6 +81,16 @@ t.test('a large frame is read straight into a pool block, which the pool hands o
   t.equal(again.buffer, seen[0].buffer, 'the given block is reused')
   t.not(pool.take(1000)!.buffer, seen[0].buffer, 'a block given twice is handed out once')
   t.equal(pool.take(64 * 1024 + 1), undefined, 'more than a block does not come from the pool')
+})
+
+t.test('a large frame its receiver does not hand on goes back to the pool at once', async (t) => {
+  const pool = new BufferPool(64 * 1024, 1)
+  const reader = new FrameReader(1 << 20, pool)
+  const seen: Buffer[] = []
+  reader.sink = recording(seen, false)
+  feed(reader, framed(randomBytes(50_000), randomBytes(50_000)), 8192)
+  t.equal(seen.length, 2)
+  t.equal(seen[0].buffer, seen[1].buffer, 'the second frame is read into the block the first had')
 })
 
 t.test('a frame longer than the cap stops the reader before anything is allocated for it', async (t) => {

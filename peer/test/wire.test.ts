@@ -8,11 +8,12 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
 import { pino } from 'pino'
-import { Bitfield, ErrorCode, frameHeader, fromHex, MAX_PEER_CLIENT_FRAME, maxPeerServerFrame, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
+import { Bitfield, ErrorCode, frameHeader, fromHex, MAX_PEER_CLIENT_FRAME, MAX_PIECE_HEAD_BYTES, maxPeerServerFrame, peerCodec, PROTOCOL_VERSION } from '@shoal/protocol'
 import type { PeerMessage } from '@shoal/protocol'
 import { TokenBucket } from '../src/rate/token-bucket.js'
 import { manifestFromPath } from '../src/share/manifest-from-path.js'
 import { MemoryChunkStore } from '../src/store/memory-store.js'
+import { BufferPool } from '../src/wire/buffer-pool.js'
 import { FramedSocket } from '../src/wire/framed-socket.js'
 import { fetchManifestFrom } from '../src/wire/manifest-client.js'
 import { pieceFrameHead } from '../src/wire/piece-frame.js'
@@ -256,6 +257,38 @@ t.test('a downloader reads frames no longer than the content\'s pieces and haves
   t.match((await nextPiece(c))[0], { chunk: 0 }, 'a whole chunk\'s piece is read')
   c.request(1, CHUNK)
   t.match(await orTimeout(once(c, 'close'), 2000), [{ code: ErrorCode.TOO_LARGE }], 'a longer frame ends the connection at its length')
+})
+
+t.test('a piece or have the downloader does not hand on gives its receive block back at once', async (t) => {
+  const chunks = 2000
+  const source = await scriptedSource(t, chunks, (m, framed) => {
+    if (m.type === 'request' && m.chunk === 0) framed.sendPiece({ id: m.id, chunk: 1, offset: 0, data: randomBytes(CHUNK) })
+    if (m.type === 'request' && m.chunk === 4) framed.send({ type: 'have', chunks: Array.from({ length: chunks }, (_, c) => c) })
+    if (m.type !== 'cancel') return
+    framed.sendPiece({ id: m.id, chunk: 2, offset: 0, data: randomBytes(CHUNK) })
+    // Read after the late piece: once it arrives, so has the piece.
+    framed.send({ type: 'have', chunks: [3] })
+  })
+  // One block, lent to every frame long enough to be read into its own buffer.
+  const pool = new BufferPool(CHUNK + MAX_PIECE_HEAD_BYTES, 1)
+  const block = pool.take(CHUNK)!
+  pool.give(block)
+  const blockBack = (): boolean => {
+    const next = pool.take(1)!
+    pool.give(next)
+    return next.buffer === block.buffer
+  }
+  const c = await WireClient.connect({ ...source, peerId: clientId, content: new Uint8Array(32), chunkSize: CHUNK, chunkCount: chunks, timeoutMs: 2000, maxInvalid: 3, pool })
+  t.teardown(() => c.close())
+  c.request(0, CHUNK)
+  await once(c, 'bad')
+  t.ok(blockBack(), 'after a piece of the wrong chunk')
+  c.cancel(c.request(2, CHUNK).id)
+  await once(c, 'have')
+  t.ok(blockBack(), 'after a piece for a cancelled request')
+  c.request(4, CHUNK)
+  t.equal(((await once(c, 'have'))[0] as number[]).length, chunks)
+  t.ok(blockBack(), 'after a have naming every chunk')
 })
 
 t.test('a silent connection is dropped after the handshake timeout', async (t) => {

@@ -8,7 +8,11 @@ const SCRATCH_BYTES = 64 * 1024
 const DIRECT_BYTES = 4 * 1024
 
 export interface FrameSink {
-  frame(frame: Buffer): void
+  /**
+   * Takes one frame; returns whether its bytes were handed on. When not, a pool block
+   * goes back to the pool at once; when so, whoever holds the bytes gives it back.
+   */
+  frame(frame: Buffer): boolean
   /** The stream cannot be framed any more (a length over the cap). */
   error(err: Error): void
   /** Bytes arrived. */
@@ -50,7 +54,11 @@ export class FrameReader {
     if (this.filled < this.frame.length) return
     const frame = this.frame
     this.frame = undefined
-    this.sink.frame(frame)
+    this.deliver(this.sink, frame)
+  }
+
+  private deliver(sink: FrameSink, frame: Buffer): void {
+    if (!sink.frame(frame)) this.pool?.give(frame)
   }
 
   private drainScratch(sink: FrameSink): void {
@@ -71,7 +79,7 @@ export class FrameReader {
         this.filled = arrived
         break
       }
-      sink.frame(frame)
+      this.deliver(sink, frame)
     }
     // What is left is the start of a small frame: move it to the front.
     this.scratch.copyWithin(0, this.start, this.end)

@@ -129,16 +129,18 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     for (const frame of frames) this.onFrame(frame)
   }
 
-  private onFrame(frame: Buffer): void {
-    if (this.closed) return
+  /** Returns whether the frame's bytes were handed on: a piece's data is a view of them. */
+  private onFrame(frame: Buffer): boolean {
+    if (this.closed) return false
     let msg: PeerMessage
     try {
       msg = peerCodec.decode(frame)
     } catch (err) {
       this.emit('invalid', err as FrameError)
-      return
+      return false
     }
     this.emit('message', msg)
+    return msg.type === 'piece'
   }
 
   private onClose(): void {

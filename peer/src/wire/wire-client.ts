@@ -19,7 +19,8 @@ export interface WireClientInit {
   maxInvalid: number
   /**
    * Pieces are read into blocks of this pool; the receiver of a 'piece' gives the block
-   * back once it no longer reads the data. Without one, every piece gets a fresh buffer.
+   * back once it no longer reads the data (a piece not handed on goes back at once).
+   * Without one, every piece gets a fresh buffer.
    */
   pool?: BufferPool
 }
@@ -155,9 +156,10 @@ export class WireClient extends EventEmitter<WireClientEvents> {
       }
       case 'piece': {
         const req = this.take(msg.id)
-        if (req === undefined) return
-        if (msg.chunk !== req.chunk || msg.offset !== 0 || msg.data.length !== req.length) this.emit('bad', req)
-        else this.emit('piece', req, msg.data)
+        if (req !== undefined && msg.chunk === req.chunk && msg.offset === 0 && msg.data.length === req.length) return void this.emit('piece', req, msg.data)
+        // Late, cancelled or wrong: not handed on, so its block can take the next piece.
+        this.init.pool?.give(msg.data)
+        if (req !== undefined) this.emit('bad', req)
         return
       }
       case 'busy': {
