@@ -435,6 +435,24 @@ t.test('a peer that stops reading gives its upload slot to others and is disconn
   t.ok(lived >= 1500, `after the stall timeout (${lived} ms)`)
 })
 
+t.test('a peer that sends on without reading its replies is disconnected once they pass the cap', async (t) => {
+  const { log, line } = firstLogLine()
+  const maxUnsentBytes = 64 * 1024
+  const { raw, content, server, built } = await setup(t, { log, maxUnsentBytes })
+  const r = await raw()
+  r.framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: clientId, content })
+  await r.received(2)
+  r.socket.pause()
+  // Each is answered with an error that counts against nothing; the kernel's buffers take a few MiB of them first.
+  const ask = peerCodec.encode({ type: 'get-manifest', id: 7, content: new Uint8Array(32).fill(9) })
+  const frame = Buffer.concat([frameHeader(ask.length), ask])
+  r.socket.write(Buffer.concat(Array.from({ length: 100_000 }, () => frame)))
+  t.match(await orTimeout(line, 10_000), { msg: /^peer stopped reading \(\d+ bytes would be unsent\); connection closed$/ }, 'a log line says why')
+  r.socket.resume()
+  await orTimeout(once(r.framed, 'close'), 2000)
+  t.equal(server.connections(built.id), 0, 'the connection is gone')
+})
+
 t.test('a parked reader that reads again finds its slot taken and is told busy', async (t) => {
   const policy = { maxInvalid: 3, maxQueued: 64, busyRetryMs: 50, yieldMs: 300, stallTimeoutMs: 10_000 }
   const { raw, content, client } = await setup(t, { maxUploads: 1, policy, bucket: new TokenBucket(8 * 1024 * 1024) }, BIG)

@@ -1,18 +1,30 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
-import { FrameDecoder, frameHeader, MAX_PEER_FRAME, peerCodec } from '@shoal/protocol'
+import {
+  ErrorCode, FRAME_HEADER_BYTES, FrameDecoder, frameHeader, MAX_MANIFEST_BYTES, MAX_PEER_FRAME, peerCodec, ShoalError,
+} from '@shoal/protocol'
 import type { FrameError, PeerMessage, PieceMessage } from '@shoal/protocol'
 import type { FrameReader } from './frame-reader.js'
 import { pieceFrameHead } from './piece-frame.js'
 
 /** Bytes queued in the socket beyond which senders wait for 'drain'. */
 const HIGH_WATER = 8 * 1024 * 1024
+/** Room for the small replies (busy, reject, have, error) a slow reader may have waiting. */
+const SMALL_REPLIES_BYTES = 1024 * 1024
+/**
+ * Unsent bytes past which the other side is not reading: more than a reader that reads
+ * ever leaves queued — the high-water mark, one piece past it, one manifest (one at a
+ * time per connection) and small replies.
+ */
+export const MAX_UNSENT_BYTES = HIGH_WATER + MAX_PEER_FRAME + MAX_MANIFEST_BYTES + SMALL_REPLIES_BYTES
 
 export interface FramedSocketInit {
   /** Frames longer than the other side can send end the connection. Default MAX_PEER_FRAME. */
   maxFrame?: number
-  /** Frames the socket through a reader given to it as its `onread` (no 'data' events then); the reader caps frames itself. */
+  /** A reader given to the socket as its `onread` (no 'data' events then): it frames the stream, with its own cap. */
   reader?: FrameReader
+  /** A send that would leave more than this unsent closes the connection. Default MAX_UNSENT_BYTES. */
+  maxUnsent?: number
 }
 
 export interface FramedSocketEvents {
@@ -21,6 +33,8 @@ export interface FramedSocketEvents {
   invalid: [FrameError]
   /** Bytes arrived (any frame, complete or not): the other side is alive. */
   activity: []
+  /** A send would have left this many bytes unsent, over the cap: the connection is being closed. */
+  overflow: [number]
   close: [Error | undefined]
 }
 
@@ -32,12 +46,14 @@ export interface FramedSocketEvents {
  */
 export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   private readonly decoder: FrameDecoder
+  private readonly maxUnsent: number
   private closed = false
   private closeError: Error | undefined
 
-  constructor(readonly socket: Socket, { maxFrame = MAX_PEER_FRAME, reader }: FramedSocketInit = {}) {
+  constructor(readonly socket: Socket, { maxFrame = MAX_PEER_FRAME, reader, maxUnsent = MAX_UNSENT_BYTES }: FramedSocketInit = {}) {
     super()
     this.decoder = new FrameDecoder(maxFrame)
+    this.maxUnsent = maxUnsent
     socket.setNoDelay(true)
     if (reader === undefined) socket.on('data', (data) => this.onData(data))
     else reader.sink = { frame: (f) => this.onFrame(f), error: (err) => this.destroy(err), activity: () => this.emit('activity') }
@@ -54,8 +70,9 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   }
 
   send(msg: PeerMessage): void {
-    if (this.closed) return
+    if (this.socket.destroyed) return
     const bytes = peerCodec.encode(msg)
+    if (this.overflows(FRAME_HEADER_BYTES + bytes.length)) return
     this.socket.cork()
     this.socket.write(frameHeader(bytes.length))
     this.socket.write(bytes)
@@ -67,11 +84,25 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * the socket no longer needs the payload (handed to the kernel, or the socket failed).
    */
   sendPiece(msg: Omit<PieceMessage, 'type'>, onSent?: () => void): void {
-    if (this.closed) return onSent?.()
+    if (this.socket.destroyed) return onSent?.()
+    const head = pieceFrameHead(msg, msg.data.length)
+    if (this.overflows(head.length + msg.data.length)) return onSent?.()
     this.socket.cork()
-    this.socket.write(pieceFrameHead(msg, msg.data.length))
+    this.socket.write(head)
     this.socket.write(msg.data, onSent === undefined ? undefined : () => onSent())
     this.socket.uncork()
+  }
+
+  /**
+   * Whether queuing `bytes` more would leave over the cap unsent; then the other side is
+   * not reading, and the connection is closed (after 'overflow', while its address is known).
+   */
+  private overflows(bytes: number): boolean {
+    const unsent = this.socket.writableLength + bytes
+    if (unsent <= this.maxUnsent) return false
+    this.emit('overflow', unsent)
+    this.destroy(new ShoalError(ErrorCode.LIMIT_EXCEEDED, `${unsent} bytes would be unsent: the other side is not reading`))
+    return true
   }
 
   /**

@@ -60,6 +60,8 @@ export class UploadSession {
   constructor(private readonly init: UploadSessionInit) {
     init.socket.on('message', (msg) => this.onMessage(msg))
     init.socket.on('invalid', (err) => this.onInvalid(err.requestId ?? 0, err.code, err.message, err))
+    // Replies of any kind piling up unread: the socket closes itself; say why.
+    init.socket.on('overflow', (unsent) => this.stalled(`${unsent} bytes would be unsent`))
     init.socket.on('close', () => {
       this.closed.abort()
       this.dequeue(this.queue.length)

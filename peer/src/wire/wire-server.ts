@@ -35,6 +35,8 @@ export interface WireServerInit {
   idleTimeoutMs: number
   /** While saturated, a peer asking for an over-served chunk is refused for up to this long. */
   spreadPatienceMs: number
+  /** A connection that would have more than this unsent is not reading and is closed. Default MAX_UNSENT_BYTES. */
+  maxUnsentBytes?: number
   log: Logger
   onUploaded: (content: string, bytes: number) => void
 }
@@ -118,7 +120,7 @@ export class WireServer {
       this.disconnect(oldest)
     }
     // Nothing a downloader sends is longer: a larger length ends the connection at once.
-    this.accept(new FramedSocket(socket, { maxFrame: MAX_PEER_CLIENT_FRAME }))
+    this.accept(new FramedSocket(socket, { maxFrame: MAX_PEER_CLIENT_FRAME, maxUnsent: this.init.maxUnsentBytes }))
   }
 
   /** Lets a handshaken connection in if there is room, making room by closing the longest idle one. */
