@@ -361,6 +361,26 @@ t.test('get-manifest: served before or after a handshake, verified against the i
   t.notOk(r.framed.isClosed)
 })
 
+t.test('a peer asking for the manifest again and again without reading is disconnected; a downloader beside it is served', async (t) => {
+  const { raw, content, client } = await setup(t)
+  const honest = await client()
+  const r = await raw()
+  // Past the handshake, so only the asking can end the connection.
+  r.framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: new Uint8Array(16).fill(3), content })
+  await r.received(2)
+  r.socket.pause()
+  const ask = peerCodec.encode({ type: 'get-manifest', id: 1, content })
+  const frame = Buffer.concat([frameHeader(ask.length), ask])
+  r.socket.write(Buffer.concat(Array.from({ length: 10_000 }, () => frame)))
+  honest.request(0, CHUNK)
+  t.match((await nextPiece(honest))[0], { chunk: 0 }, 'the downloader is served')
+  r.socket.resume()
+  t.equal(await orTimeout(once(r.framed, 'close').then(() => 'closed'), 5000), 'closed', 'the asker is disconnected')
+  const manifests = r.inbox.filter((m) => m.type === 'manifest').length
+  t.ok(manifests <= 3, `${manifests} of 10,000 manifests asked for were sent`)
+  t.match(r.inbox.filter((m) => m.type === 'error'), [{ code: ErrorCode.LIMIT_EXCEEDED }], 'asking again before the last manifest went out is invalid')
+})
+
 t.test('a manifest that does not hash to the id, or a peer that answers otherwise, is refused', async (t) => {
   const { built, content } = await setup(t)
   const other = await manifestFromPath(fileURLToPath(import.meta.url), { chunkSize: CHUNK })

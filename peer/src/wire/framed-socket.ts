@@ -69,13 +69,15 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     return this.socket.remoteAddress ?? ''
   }
 
-  send(msg: PeerMessage): void {
-    if (this.socket.destroyed) return
+  /** `onSent` runs once the frame is handed to the kernel (or the socket failed). */
+  send(msg: PeerMessage, onSent?: () => void): void {
+    // Closing (ended) or closed: nothing more goes out.
+    if (this.socket.writableEnded || this.socket.destroyed) return onSent?.()
     const bytes = peerCodec.encode(msg)
-    if (this.overflows(FRAME_HEADER_BYTES + bytes.length)) return
+    if (this.overflows(FRAME_HEADER_BYTES + bytes.length)) return onSent?.()
     this.socket.cork()
     this.socket.write(frameHeader(bytes.length))
-    this.socket.write(bytes)
+    this.socket.write(bytes, onSent === undefined ? undefined : () => onSent())
     this.socket.uncork()
   }
 

@@ -55,6 +55,8 @@ export class UploadSession {
   private activeAt = Date.now()
   /** Waiting, without a slot, for a reader that stopped reading. */
   private parked = false
+  /** A manifest reply not yet handed to the kernel: one at a time per connection. */
+  private manifestUnsent = false
   private readonly closed = new AbortController()
 
   constructor(private readonly init: UploadSessionInit) {
@@ -123,12 +125,17 @@ export class UploadSession {
     this.init.socket.send({ type: 'bitfield', bitfield: record.have.bytes })
   }
 
-  /** Any content held here, handshake or not: a downloader may know nothing but the id. */
+  /**
+   * Any content held here, handshake or not: a downloader may know nothing but the id. A
+   * manifest is up to 10 MiB, so asking again before the last one went out is invalid.
+   */
   private onGetManifest(msg: PeerGetManifestMessage): void {
+    if (this.manifestUnsent) return this.onInvalid(msg.id, ErrorCode.LIMIT_EXCEEDED, 'the last manifest asked for is still being sent')
     const id = toHex(msg.content)
     const record = this.init.store.get(id)
-    if (record === undefined) this.init.socket.send({ type: 'error', id: msg.id, code: ErrorCode.NOT_FOUND, message: `content ${id} is not held here` })
-    else this.init.socket.send({ type: 'manifest', id: msg.id, content: msg.content, manifest: record.manifestBytes })
+    if (record === undefined) return this.init.socket.send({ type: 'error', id: msg.id, code: ErrorCode.NOT_FOUND, message: `content ${id} is not held here` })
+    this.manifestUnsent = true
+    this.init.socket.send({ type: 'manifest', id: msg.id, content: msg.content, manifest: record.manifestBytes }, () => (this.manifestUnsent = false))
   }
 
   private onRequest(msg: RequestMessage): void {
