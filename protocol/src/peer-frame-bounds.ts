@@ -24,7 +24,7 @@ const ERROR = HEAD + INT + sized(MAX_ERROR_CODE_BYTES) + sized(MAX_ERROR_MESSAGE
 export const MAX_PEER_CLIENT_FRAME = Math.max(HANDSHAKE, REQUEST, CANCEL, ERROR, GET_MANIFEST)
 
 /** Bytes of a piece frame before its data: the head, id, chunk, offset and the data's length. */
-export const MAX_PIECE_HEAD_BYTES = HEAD + 3 * INT + 5
+export const MAX_PIECE_HEAD_BYTES = HEAD + 3 * INT + sized(0)
 
 /**
  * Largest frame a serving peer sends on a connection for a content of `chunkCount` chunks

@@ -16,7 +16,7 @@ const SMALL_REPLIES_BYTES = 1024 * 1024
  * ever leaves queued — the high-water mark, one piece past it, one manifest (one at a
  * time per connection) and small replies.
  */
-export const MAX_UNSENT_BYTES = HIGH_WATER + MAX_PEER_FRAME + MAX_MANIFEST_BYTES + SMALL_REPLIES_BYTES
+const MAX_UNSENT_BYTES = HIGH_WATER + MAX_PEER_FRAME + MAX_MANIFEST_BYTES + SMALL_REPLIES_BYTES
 
 export interface FramedSocketInit {
   /** Frames longer than the other side can send end the connection. Default MAX_PEER_FRAME. */
@@ -69,10 +69,14 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     return this.socket.remoteAddress ?? ''
   }
 
+  /** Closing or closed: nothing more goes out. */
+  private get ending(): boolean {
+    return this.socket.writableEnded || this.socket.destroyed
+  }
+
   /** `onSent` runs once the frame is handed to the kernel (or the socket failed). */
   send(msg: PeerMessage, onSent?: () => void): void {
-    // Closing (ended) or closed: nothing more goes out.
-    if (this.socket.writableEnded || this.socket.destroyed) return onSent?.()
+    if (this.ending) return onSent?.()
     const bytes = peerCodec.encode(msg)
     if (this.overflows(FRAME_HEADER_BYTES + bytes.length)) return onSent?.()
     this.socket.cork()
@@ -86,7 +90,7 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
    * the socket no longer needs the payload (handed to the kernel, or the socket failed).
    */
   sendPiece(msg: Omit<PieceMessage, 'type'>, onSent?: () => void): void {
-    if (this.socket.destroyed) return onSent?.()
+    if (this.ending) return onSent?.()
     const head = pieceFrameHead(msg, msg.data.length)
     if (this.overflows(head.length + msg.data.length)) return onSent?.()
     this.socket.cork()
