@@ -157,6 +157,26 @@ t.test('publishes manifests after registering and resyncs on demand', async (t) 
   t.equal(tracker.received.filter((m) => m.type === 'publish').length, 1, 'a resync on a live connection does not republish')
 })
 
+t.test('a resync the tracker refuses is sent again until it is taken', async (t) => {
+  let refusals = 2
+  const tracker = await fakeTracker(t, {
+    answer: (msg) => {
+      if (msg.type !== 'register' || registers(tracker.received).length === 1 || refusals === 0) return undefined
+      refusals--
+      return { type: 'error', id: msg.id, code: ErrorCode.RATE_LIMITED, message: 'registering that many chunks again so soon is over the rate' }
+    },
+  })
+  const { c, state } = client(t, tracker.url)
+  c.start()
+  await c.ready(2000)
+  state.contents = [...state.contents, { content: new Uint8Array(32).fill(7), chunkCount: 8, bitfield: Uint8Array.of(0xff) }]
+  c.resync()
+  await tracker.waitFor(() => registers(tracker.received).length === 4)
+  t.equal(refusals, 0, 'refused twice, then taken')
+  t.equal(registers(tracker.received)[3].contents.length, 2, 'with the current state')
+  t.ok(c.registered, 'still registered meanwhile')
+})
+
 t.test('a tracker that stops answering pings is dropped and reconnected', async (t) => {
   const tracker = await fakeTracker(t, { autoPong: false })
   const { c } = client(t, tracker.url, { heartbeatMs: 30 })

@@ -80,6 +80,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   private readonly haves = new Map<string, { content: Uint8Array; chunks: Set<number> }>()
   private haveTimer: NodeJS.Timeout | undefined
   private retryTimer: NodeJS.Timeout | undefined
+  private resyncTimer: NodeJS.Timeout | undefined
   private heartbeat: NodeJS.Timeout | undefined
   private nextId = 1
   private registerId = 0
@@ -145,7 +146,16 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
 
   /** Registers again with the full current state (contents were added or removed). */
   resync(): void {
+    clearTimeout(this.resyncTimer)
+    this.resyncTimer = undefined
     if (this.registered) this.register()
+  }
+
+  private resyncLater(): void {
+    clearTimeout(this.resyncTimer)
+    const delay = this.backoff.next()
+    this.init.log.warn({ tracker: this.url, reason: this.lastError, retryMs: delay }, 'tracker refused a resync; sending it again')
+    this.resyncTimer = setTimeout(() => this.resync(), delay)
   }
 
   /** Queues newly verified chunks; they go out together after a short delay. */
@@ -201,6 +211,8 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     if (msg.type === 'registered' && msg.id === this.registerId) return this.onRegistered(msg.address, msg.ttl)
     if (msg.type === 'error' && msg.id === this.registerId) {
       this.lastError = `${msg.code}: ${msg.message}`
+      // A refused resync (too many chunks too soon) leaves the tracker with the state before: send it again later.
+      if (this.state === 'registered') this.resyncLater()
       return
     }
     const pending = 'id' in msg ? this.pending.get(msg.id) : undefined
@@ -269,6 +281,8 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
 
   private teardown(why: string): void {
     clearInterval(this.heartbeat)
+    clearTimeout(this.resyncTimer)
+    this.resyncTimer = undefined
     clearTimeout(this.haveTimer)
     this.haveTimer = undefined
     this.haves.clear()
