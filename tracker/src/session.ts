@@ -58,12 +58,22 @@ export class Session {
   }
 
   /**
-   * Takes rate tokens for the index work a register claims, one per CHUNKS_PER_TOKEN
-   * chunks: about what a have of that many chunks costs. Never more than half the burst,
-   * so the largest register a peer may send fits in a full bucket with its frame.
+   * Runs `work`, index work over `chunks` chunks, if the connection's rate allows it: one
+   * token per CHUNKS_PER_TOKEN chunks, about what haves of that many chunks cost, and never
+   * more than half the burst, so the largest register a peer may send fits in a full bucket
+   * with its frame. Work that throws (a refused register) did nothing, and its tokens are
+   * given back. False, and nothing run, when over the rate.
    */
-  admitChunks(chunks: number): boolean {
-    return this.messages.take(Math.min(this.config.limits.messageBurst / 2, Math.floor(chunks / CHUNKS_PER_TOKEN)))
+  payForChunks(chunks: number, work: () => void): boolean {
+    const tokens = Math.min(this.config.limits.messageBurst / 2, Math.floor(chunks / CHUNKS_PER_TOKEN))
+    if (!this.messages.take(tokens)) return false
+    try {
+      work()
+    } catch (err) {
+      this.messages.giveBack(tokens)
+      throw err
+    }
+    return true
   }
 
   /**

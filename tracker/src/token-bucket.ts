@@ -13,6 +13,11 @@ export class TokenBucket {
     this.last = this.now()
   }
 
+  /** Returns tokens taken for work that was not done (never past the burst). */
+  giveBack(n: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + n)
+  }
+
   /** Takes `n` tokens if there are enough; false (and nothing taken) otherwise. */
   take(n = 1): boolean {
     const now = this.now()

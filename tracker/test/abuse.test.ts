@@ -132,6 +132,10 @@ t.test('registers pay rate tokens for the chunks they claim; a refused resync le
   t.equal(tracker.stats().totals.rateLimited, 1)
   t.equal(tracker.contentStats(toHex(contents[0].content))?.availability.mean, 0, 'the entry is the last accepted one')
   t.match(await c.register([{ content: randomContent(), chunkCount: 8, bitfield: Uint8Array.of(0xff) }]), { type: 'registered' }, 'a small register still fits')
+  const refused = await TestClient.connect(tracker.url)
+  t.teardown(() => refused.ws.terminate())
+  for (let i = 0; i < 2; i++) t.match(await refused.register([...contents, contents[0]]), { type: 'error', code: ErrorCode.BAD_MESSAGE }, 'a register the index refuses')
+  t.match(await refused.register(contents), { type: 'registered' }, 'costs only its frame: after two of them the whole claim still fits')
   await stillServed()
 })
 

@@ -55,5 +55,9 @@ t.test('a token bucket allows the burst, then the rate', (t) => {
   now += 10_000
   t.ok(bucket.take(5))
   t.notOk(bucket.take(1), 'never more than the burst')
+  bucket.giveBack(2)
+  t.ok(bucket.take(2), 'tokens given back can be taken again')
+  bucket.giveBack(50)
+  t.notOk(bucket.take(6), 'but never past the burst')
   t.end()
 })

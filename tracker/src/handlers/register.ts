@@ -27,14 +27,16 @@ export const register: Handler<RegisterMessage> = (ctx, session, msg) => {
     totals.authFailures++
     throw new ClosingError(ErrorCode.AUTH, 'this peer id is held, or was until moments ago, by a connection with a different key', CloseCode.PEER_ID_TAKEN)
   }
+  const peer: IndexPeer = { key, peerId: Uint8Array.from(msg.peerId), host: session.address, port: msg.port }
   // Index work grows with the chunks claimed, not the frame's size: a resync of one large
   // content is a 32 KiB frame that rebuilds 262,144 chunks' counts.
-  if (!session.admitChunks(msg.contents.reduce((sum, c) => sum + c.chunkCount, 0))) {
+  const admitted = session.payForChunks(msg.contents.reduce((sum, c) => sum + c.chunkCount, 0), () => {
+    index.register(peer, msg.contents.map((c) => ({ content: toHex(c.content), chunkCount: c.chunkCount, bitfield: c.bitfield })))
+  })
+  if (!admitted) {
     totals.rateLimited++
     throw new ShoalError(ErrorCode.RATE_LIMITED, 'registering that many chunks again so soon is over the rate; try again shortly')
   }
-  const peer: IndexPeer = { key, peerId: Uint8Array.from(msg.peerId), host: session.address, port: msg.port }
-  index.register(peer, msg.contents.map((c) => ({ content: toHex(c.content), chunkCount: c.chunkCount, bitfield: c.bitfield })))
   sessions.bind(session, peer, msg.key)
   if (holder !== undefined && holder !== session) {
     totals.replaced++
