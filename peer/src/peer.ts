@@ -143,7 +143,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.identity = await loadIdentity(o.dataDir)
     this.store = new DiskChunkStore({
       location: join(o.dataDir, 'db'), digest: (data) => this.hasher.digest(data),
-      onRecheck: (id, rechecked, lost) => o.log.info({ content: id, rechecked, lost }, 'files changed while stopped; chunks re-hashed'),
+      onRecheck: (id, rechecked, lost, live) => {
+        o.log.info({ content: id, rechecked, lost }, live ? 'a shared file changed; its chunks re-hashed' : 'files changed while stopped; chunks re-hashed')
+        // The trackers learn what is held now; at start they are told when they register.
+        if (live && lost > 0) this.trackers.resync()
+      },
       onReadOnly: (why) => o.log.warn({ dataDir: o.dataDir }, why),
     })
     await this.store.open()

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { chmod, mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, truncate, utimes, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
 import { Bitfield, contentIdOf, ErrorCode, formatLink, fromHex, parseLink, PROTOCOL_VERSION, ShoalError, toHex } from '@shoal/protocol'
-import type { SourcesMessage } from '@shoal/protocol'
+import type { SourcesMessage, TrackerMessage } from '@shoal/protocol'
 import { createPeer } from '../src/index.js'
 import type { PeerInit } from '../src/index.js'
 import type { Peer } from '../src/peer.js'
@@ -112,20 +112,43 @@ t.test('a downloader serves what it has verified to a third peer', async (t) => 
   t.ok(fromB !== undefined && fromB.chunks > 0, `c fetched ${fromB?.chunks} chunks from b`)
 })
 
+t.test('a shared file edited while shared is not served where it changed, and its trackers are told', async (t) => {
+  const { peer, file, dir, tracker } = await swarm(t)
+  const a = await peer()
+  const b = await peer()
+  const { path, data } = await file(8 * CHUNK)
+  const shared = await a.share(path, { chunkSize: CHUNK })
+  const edited = Buffer.from(data)
+  edited[3 * CHUNK] ^= 0xff
+  await writeFile(path, edited)
+  await utimes(path, new Date(), new Date(Date.now() + 5000))
+  await b.get(shared.link, { output: join(dir, 'b.bin') })
+  const lacksChunk3 = (m: TrackerMessage): boolean => m.type === 'register' && toHex(m.peerId) === a.peerId &&
+    m.contents.some((c) => toHex(c.content) === shared.id && !Bitfield.fromWire(8, c.bitfield).has(3))
+  t.ok(await tracker.waitFor(lacksChunk3), 'the tracker was sent the content without the changed chunk')
+  for (let i = 0; i < 50 && b.content(shared.id).have < 7; i++) await once(b, 'verified')
+  t.equal(b.content(shared.id).have, 7, 'the downloader got every chunk that still matches')
+  t.match(a.content(shared.id), { have: 7, error: /1 chunks no longer match/ })
+})
+
 t.test('a source sending bad bytes is banned, reported, and the file is still right', async (t) => {
   const { peer, file, dir, tracker } = await swarm(t)
   const honest = await peer({ uploadLimit: 16 * CHUNK })
   const liar = await peer()
   const { path, data } = await file(16 * CHUNK)
   const shared = await honest.share(path, { chunkSize: CHUNK })
-  // The liar shares a copy (same name, so the same content), then the copy is damaged behind its store's back.
+  // The liar shares a copy (same name, so the same content), then the copy is damaged behind
+  // its store's back: size and mtime kept, so the store cannot tell.
   await mkdir(join(dir, 'liar'))
   const copy = join(dir, 'liar', 'data.bin')
+  const stamp = new Date('2026-01-01T00:00:00Z')
   await writeFile(copy, data)
+  await utimes(copy, stamp, stamp)
   await liar.share(copy, { chunkSize: CHUNK })
   const damaged = Buffer.from(data)
   for (let c = 0; c < 16; c++) damaged[c * CHUNK + 7] ^= 0xff
   await writeFile(copy, damaged)
+  await utimes(copy, stamp, stamp)
   const b = await peer({ banAfter: 2 })
   await b.get(shared.link, { output: join(dir, 'b.bin') })
   await completed(b, shared.id)

@@ -212,11 +212,11 @@ t.test('disk store: chunks in files changed behind its back are hashed again', a
   bytes[2 * CHUNK + 1] ^= 0xff
   await writeFile(out, bytes)
   await utimes(out, new Date(), new Date(Date.now() + 5000))
-  const rechecks: [string, number, number][] = []
+  const rechecks: [string, number, number, boolean][] = []
   let store = new DiskChunkStore({ location: join(dir, 'db'), onRecheck: (...args) => rechecks.push(args) })
   await store.open()
   t.same(store.get(built.id)!.have.toArray(), [0, 4])
-  t.same(rechecks, [[built.id, 3, 1]])
+  t.same(rechecks, [[built.id, 3, 1, false]])
   await store.close()
 
   // Reopening again trusts the re-recorded state.
@@ -251,6 +251,28 @@ t.test('disk store: a seed whose file changed loses the changed chunks and says 
   t.same(rec.have.toArray(), [0, 1])
   t.match(rec.error, /4 chunks no longer match/)
   await t.rejects(store.write(rec.id, 3, data.subarray(3 * CHUNK, 4 * CHUNK)), { code: ErrorCode.INVALID_ARGUMENT }, 'shared files are never written')
+})
+
+t.test('disk store: a shared file changed while the store is open is hashed again before more of it is served', async (t) => {
+  const dir = await tempDir(t)
+  const { path, data } = await sampleFile(dir)
+  const built = await manifestFromPath(path, { chunkSize: CHUNK })
+  const rechecks: [string, number, number, boolean][] = []
+  const store = new DiskChunkStore({ location: join(dir, 'db'), sharedCheckMs: 0, onRecheck: (...args) => rechecks.push(args) })
+  await store.open()
+  t.teardown(() => store.close())
+  const rec = await store.add({ manifestBytes: built.bytes, root: path, role: 'seed', trackers: [] })
+  t.same(await store.read(rec.id, 1), data.subarray(CHUNK, 2 * CHUNK), 'served as shared')
+  // Edited in place, size kept, as an editor saving over it would.
+  const edited = Buffer.from(data)
+  edited[CHUNK + 7] ^= 0xff
+  await writeFile(path, edited)
+  await utimes(path, new Date(), new Date(Date.now() + 5000))
+  await t.rejects(store.read(rec.id, 1), { code: ErrorCode.NOT_FOUND }, 'the changed chunk is not served')
+  t.same(rechecks, [[rec.id, 6, 1, true]], 'the file was hashed again, once')
+  t.same(await store.read(rec.id, 2), data.subarray(2 * CHUNK, 3 * CHUNK), 'the chunks that still match are')
+  t.same(rec.have.toArray(), [0, 2, 3, 4, 5])
+  t.match(rec.error, /1 chunks no longer match/)
 })
 
 t.test('disk store: one database, one daemon', async (t) => {

@@ -27,6 +27,10 @@ interface StoredState {
 
 interface DiskEntry extends ContentEntry {
   stamps: (FileStamp | null)[]
+  /** A shared content: when each file's stamp was last compared (Date.now()). */
+  stampCheckedAt: number[]
+  /** A shared file found changed is being hashed again; reads of the content wait for it. */
+  rechecking?: Promise<void>
   /** Writes under way (hashing, writing or committing), awaited before the entry goes. */
   writes: Set<Promise<void>>
 }
@@ -40,8 +44,13 @@ interface Written {
 export interface DiskChunkStoreInit {
   /** Folder of the LevelDB database holding contents and verified-chunk state. */
   location: string
-  /** Called once per content whose files changed while the store was closed. */
-  onRecheck?: (id: string, rechecked: number, lost: number) => void
+  /**
+   * Called once per content whose files changed while the store was closed, and whenever a
+   * shared file is found changed while it is open (`live`).
+   */
+  onRecheck?: (id: string, rechecked: number, lost: number, live: boolean) => void
+  /** A shared file's size and mtime are compared before a read at most this often. Default 1 s. */
+  sharedCheckMs?: number
   /** Called when the store opens read-only because its disk is full. */
   onReadOnly?: (why: string) => void
   /** While read-only, a write tries to open the database again at most this often. Default 5 s. */
@@ -158,7 +167,7 @@ export class DiskChunkStore implements ChunkStore {
     if (existing !== undefined) return existing.record
     await this.writable()
     if (input.role === 'download') await fresh.files.create(true)
-    const entry: DiskEntry = { ...fresh, stamps: await this.stampAll(fresh), writes: new Set() }
+    const entry: DiskEntry = { ...fresh, stamps: await this.stampAll(fresh), stampCheckedAt: [], writes: new Set() }
     await this.db.batch()
       .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
       .put(entry.record.id, entry.record.manifestBytes, { sublevel: this.manifests })
@@ -186,7 +195,41 @@ export class DiskChunkStore implements ChunkStore {
 
   async read(id: string, chunk: number, into?: Buffer): Promise<Buffer> {
     const entry = this.entries.mustGet(id)
+    checkHeld(entry, chunk)
+    if (entry.record.role === 'seed') await this.checkShared(entry, chunk)
     return entry.files.read(chunk, checkHeld(entry, chunk), into)
+  }
+
+  /**
+   * A shared file is read in place, so the user may change it while it is shared: before a
+   * read, each file the chunk touches has its size and mtime compared with its stamp (at
+   * most once per sharedCheckMs). A changed file's chunks are hashed again, those that no
+   * longer match are no longer held, and no read of the content goes on meanwhile.
+   */
+  private async checkShared(entry: DiskEntry, chunk: number): Promise<void> {
+    await entry.rechecking
+    const now = Date.now()
+    for (const { fileIndex } of entry.files.layout.spans(chunk)) {
+      if (now - (entry.stampCheckedAt[fileIndex] ?? 0) < (this.init.sharedCheckMs ?? 1000)) continue
+      entry.stampCheckedAt[fileIndex] = now
+      const stamp = await entry.files.stamp(fileIndex).catch(() => null)
+      if (sameStamp(stamp, entry.stamps[fileIndex])) continue
+      entry.rechecking ??= this.recheckShared(entry, fileIndex).finally(() => (entry.rechecking = undefined))
+      await entry.rechecking
+    }
+  }
+
+  private async recheckShared(entry: DiskEntry, fileIndex: number): Promise<void> {
+    const { rechecked, lost } = await this.recheck(entry, [fileIndex])
+    entry.stamps[fileIndex] = await entry.files.stamp(fileIndex).catch(() => null)
+    if (lost > 0) entry.record.error = `${lost} chunks no longer match the shared files`
+    if (this.readOnly === undefined && !this.closing) {
+      await this.inTurn(() => this.db.batch()
+        .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
+        .put(entry.record.id, entry.record.have.bytes, { sublevel: this.haves })
+        .write()).catch(() => undefined)
+    }
+    this.init.onRecheck?.(entry.record.id, rechecked, lost, true)
   }
 
   async write(id: string, chunk: number, data: Uint8Array): Promise<void> {
@@ -268,7 +311,7 @@ export class DiskChunkStore implements ChunkStore {
     const have = await stored.haves.get(id)
     const chunks = manifestChunkCount(fresh.record.manifest)
     Object.assign(fresh.record, { paused: state.paused, error: state.error, have: toBitfield(chunks, have) })
-    const entry: DiskEntry = { ...fresh, stamps: state.stamps, writes: new Set() }
+    const entry: DiskEntry = { ...fresh, stamps: state.stamps, stampCheckedAt: [], writes: new Set() }
     const changed = await this.changedFiles(entry)
     if (changed.length > 0) {
       if (entry.record.role === 'download') await entry.files.create(false).catch(() => undefined)
@@ -280,17 +323,14 @@ export class DiskChunkStore implements ChunkStore {
         .put(id, this.stateOf(entry), { sublevel: this.records })
         .put(id, entry.record.have.bytes, { sublevel: this.haves })
         .write()
-      this.init.onRecheck?.(id, rechecked, lost)
+      this.init.onRecheck?.(id, rechecked, lost, false)
     }
     this.entries.set(id, entry)
   }
 
   private async changedFiles(entry: DiskEntry): Promise<number[]> {
     const now = await this.stampAll(entry)
-    return now.flatMap((s, f) => {
-      const was = entry.stamps[f]
-      return s !== null && was !== null && was !== undefined && s.size === was.size && s.mtimeMs === was.mtimeMs ? [] : [f]
-    })
+    return now.flatMap((s, f) => (sameStamp(s, entry.stamps[f]) ? [] : [f]))
   }
 
   private async recheck(entry: DiskEntry, files: number[]): Promise<{ rechecked: number; lost: number }> {
@@ -363,4 +403,9 @@ function toBitfield(size: number, bytes: Uint8Array | undefined): Bitfield {
   } catch {
     return new Bitfield(size)
   }
+}
+
+/** Whether a file's size and mtime are still those stamped (a missing file or stamp never is). */
+function sameStamp(now: FileStamp | null, was: FileStamp | null | undefined): boolean {
+  return now !== null && was !== null && was !== undefined && now.size === was.size && now.mtimeMs === was.mtimeMs
 }
