@@ -123,6 +123,27 @@ t.test('commands against a running daemon', async (t) => {
   t.match(unreachable.stderr, /^shoal: cannot reach tracker ws:\/\/127\.0\.0\.1:1: .*\n$/)
 })
 
+t.test('names with control characters a manifest allows are printed escaped', async (t) => {
+  const dir = await tempDir(t)
+  const dataDir = join(dir, 'daemon')
+  const tracker = await fakeTracker(t, { answer: swarmAnswers().answer })
+  const daemon = await startDaemon({ dataDir, host: '127.0.0.1', port: 0, trackers: [tracker.url] })
+  t.teardown(() => daemon.close())
+  const env = { SHOAL_DATA_DIR: dataDir }
+  // U+009B is a C1 control (CSI): some terminals act on it; manifests only forbid C0 and DEL.
+  const name = 'red\u009b31m.bin'
+  await writeFile(join(dir, name), randomBytes(1000))
+  const shared = await shoal(['share', join(dir, name), '--json'], env)
+  t.equal(shared.code, 0, shared.stderr)
+  t.equal(JSON.parse(shared.stdout).name, name, 'JSON keeps the name as it is')
+  for (const command of ['ls', 'status', 'pause', 'resume']) {
+    const args = command === 'pause' || command === 'resume' ? [command, JSON.parse(shared.stdout).id] : [command]
+    const out = (await shoal(args, env)).stdout
+    t.notOk(out.includes('\u009b'), `${command}: no raw control character`)
+    t.ok(out.includes('red\\u009b31m.bin'), `${command}: the name shows escaped`)
+  }
+})
+
 t.test('shoal daemon runs in the foreground and stops cleanly', async (t) => {
   const tracker = await fakeTracker(t, { answer: swarmAnswers().answer })
   const dir = await tempDir(t)

@@ -5,7 +5,7 @@ import { parseLink } from '@shoal/protocol'
 import type { ControlClient } from '../control/control-client.js'
 import type { ContentStatus } from '../peer.js'
 import { daemonOf } from './context.js'
-import { CliExit, printJson } from './output.js'
+import { CliExit, escapeControls, printJson } from './output.js'
 import { formatBytes, formatRate } from './units.js'
 
 const POLL_MS = 250
@@ -24,7 +24,7 @@ export function getCommand(): Command {
       if (o.json) printJson(final)
       if (final.state === 'failed') throw new CliExit(`download failed: ${final.error ?? 'unknown error'}`)
       if (final.state === 'paused') throw new CliExit(`download is paused; resume it with: shoal resume ${final.id.slice(0, 12)}`)
-      if (!o.json) process.stdout.write(`done: ${final.path} (${formatBytes(final.size)}, ${final.chunks} chunks verified)\n`)
+      if (!o.json) process.stdout.write(`done: ${escapeControls(final.path)} (${formatBytes(final.size)}, ${final.chunks} chunks verified)\n`)
     })
 }
 
@@ -44,7 +44,7 @@ async function withProgress(daemon: ControlClient, status: ContentStatus): Promi
     hideCursor: true, etaBuffer: 40,
   }, cliProgress.Presets.shades_classic)
   const bytes = (s: ContentStatus) => (s.chunks === 0 ? s.size : Math.round((s.have / s.chunks) * s.size))
-  bar.start(Math.max(1, status.size), bytes(status), { speed: formatRate(0), peers: 0, name: status.name })
+  bar.start(Math.max(1, status.size), bytes(status), { speed: formatRate(0), peers: 0, name: escapeControls(status.name) })
   const onInterrupt = (): void => {
     bar.stop()
     process.stderr.write(`\nthe download goes on in the daemon; follow it with: shoal status\n`)
@@ -52,7 +52,7 @@ async function withProgress(daemon: ControlClient, status: ContentStatus): Promi
   }
   process.once('SIGINT', onInterrupt)
   try {
-    const final = await waitDone(daemon, status, (s) => bar.update(bytes(s), { speed: formatRate(s.downloadRate), peers: s.sources.filter((x) => x.connected).length, name: s.name }))
+    const final = await waitDone(daemon, status, (s) => bar.update(bytes(s), { speed: formatRate(s.downloadRate), peers: s.sources.filter((x) => x.connected).length, name: escapeControls(s.name) }))
     bar.update(bytes(final), { speed: formatRate(final.downloadRate), peers: final.sources.filter((x) => x.connected).length })
     return final
   } finally {

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import type { ContentStatus } from '../peer.js'
 import { daemonOf } from './context.js'
+import { escapeControls } from './output.js'
 
 export function rmCommand(): Command {
   return new Command('rm')
@@ -24,9 +25,9 @@ function contentCommand(name: 'pause' | 'resume', description: string, done: (s:
 }
 
 export function pauseCommand(): Command {
-  return contentCommand('pause', 'stop transferring a content and leave its swarm (kept on disk)', (s) => `paused ${s.id.slice(0, 12)} ${s.name}`)
+  return contentCommand('pause', 'stop transferring a content and leave its swarm (kept on disk)', (s) => `paused ${s.id.slice(0, 12)} ${escapeControls(s.name)}`)
 }
 
 export function resumeCommand(): Command {
-  return contentCommand('resume', 'resume a paused or failed content', (s) => `${s.state} ${s.id.slice(0, 12)} ${s.name}`)
+  return contentCommand('resume', 'resume a paused or failed content', (s) => `${s.state} ${s.id.slice(0, 12)} ${escapeControls(s.name)}`)
 }

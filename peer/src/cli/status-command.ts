@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import type { ContentStatus } from '../peer.js'
 import { daemonOf } from './context.js'
-import { printJson } from './output.js'
+import { escapeControls, printJson } from './output.js'
 import { formatBytes, formatRate } from './units.js'
 
 /** The fields `shoal status --json` promises for each content. */
@@ -23,7 +23,7 @@ export function statusCommand(): Command {
       for (const c of status.contents) {
         const pct = c.chunks === 0 ? 100 : Math.floor((c.have / c.chunks) * 100)
         lines.push(`${c.id.slice(0, 12)}  ${c.state.padEnd(11)} ${String(pct).padStart(3)}%  ${formatBytes(c.size).padStart(10)}  `
-          + `${c.peers} peers  ↓ ${formatRate(c.downloadRate)}  ↑ ${formatRate(c.uploadRate)}  ${c.name}${c.error ? `  (${c.error})` : ''}`)
+          + `${c.peers} peers  ↓ ${formatRate(c.downloadRate)}  ↑ ${formatRate(c.uploadRate)}  ${escapeControls(c.name)}${c.error ? `  (${escapeControls(c.error)})` : ''}`)
       }
       process.stdout.write(`${lines.join('\n')}\n`)
     })
@@ -36,6 +36,6 @@ export function lsCommand(): Command {
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const { contents } = await (await daemonOf(cmd)).status()
       if (o.json) return printJson(contents.map(({ id, name, state, size, path, link }) => ({ id, name, state, size, path, link })))
-      for (const c of contents) process.stdout.write(`${c.id}  ${c.state.padEnd(11)}  ${c.name}  ${c.path}\n`)
+      for (const c of contents) process.stdout.write(`${c.id}  ${c.state.padEnd(11)}  ${escapeControls(c.name)}  ${escapeControls(c.path)}\n`)
     })
 }
