@@ -1,3 +1,4 @@
+import { Bitfield, bytesEqual } from '@shoal/protocol'
 import { BitMatrix } from './bit-matrix.js'
 import { forEachSetBit } from './bits.js'
 import { ChunkAvailability } from './chunk-availability.js'
@@ -49,16 +50,16 @@ export interface SwarmPolicy {
 }
 
 /**
- * The peers of one content and, per chunk, how many of them hold it. Availability changes
- * incrementally with every bit that flips, so statistics never walk the members.
- */
-/**
  * What a swarm remembers of reports, at most: reports come only from members about members,
  * but peer ids are free, so without a bound churning connections could grow these for ever.
  */
 export const MAX_REPORTED = 4096
 export const MAX_BANS = 4096
 
+/**
+ * The peers of one content and, per chunk, how many of them hold it. Availability changes
+ * incrementally with every bit that flips, so statistics never walk the members.
+ */
 export class Swarm {
   readonly chunks: ChunkAvailability
   /** Every member's bitfield, a column each. */
@@ -138,21 +139,16 @@ export class Swarm {
   /** Makes the member hold exactly `wire`'s chunks (already checked), touching only those that change. */
   replace(member: Member, wire: Uint8Array): void {
     const held = this.bitfieldOf(member)
+    // Most contents of a resync are unchanged: those cost one comparison.
+    if (bytesEqual(held, wire)) return
+    const gained = new Uint8Array(wire.length)
+    const lost = new Uint8Array(wire.length)
     for (let b = 0; b < wire.length; b++) {
-      for (let gained = wire[b] & ~held[b] & 0xff; gained !== 0; gained &= gained - 1) {
-        const chunk = (b << 3) | ((31 - Math.clz32(gained & -gained)) ^ 7)
-        this.bits.set(member.col, chunk)
-        member.count++
-        this.increment(chunk)
-      }
-      for (let lost = held[b] & ~wire[b] & 0xff; lost !== 0; lost &= lost - 1) {
-        const chunk = (b << 3) | ((31 - Math.clz32(lost & -lost)) ^ 7)
-        this.bits.clear(member.col, chunk)
-        member.count--
-        this.decrement(chunk)
-      }
+      gained[b] = wire[b] & ~held[b]
+      lost[b] = held[b] & ~wire[b]
     }
-    this.regroup(member)
+    this.add(member, new Bitfield(this.chunkCount, gained).toArray())
+    this.remove(member, new Bitfield(this.chunkCount, lost).toArray())
   }
 
   /** Chunk indices must already be checked against chunkCount. */
@@ -184,7 +180,7 @@ export class Swarm {
 
   report(reporter: PeerKey, target: Member): void {
     const key = target.peer.key
-    if (this.banned?.has(key) === true) return
+    if (this.isBanned(key)) return
     this.reports ??= new Map()
     let reporters = this.reports.get(key)
     if (reporters === undefined) {
