@@ -195,7 +195,7 @@ export class DiskChunkStore implements ChunkStore {
 
   async read(id: string, chunk: number, into?: Buffer): Promise<Buffer> {
     const entry = this.entries.mustGet(id)
-    checkHeld(entry, chunk)
+    // Held is judged after the check: a changed shared file may have lost the chunk.
     if (entry.record.role === 'seed') await this.checkShared(entry, chunk)
     return entry.files.read(chunk, checkHeld(entry, chunk), into)
   }
