@@ -44,8 +44,13 @@ export class ContentLayout {
     if (this.manifest.kind === 'file') return []
     const inside = new Set<string>()
     for (const f of this.manifest.files) {
-      const segments = f.path.split('/')
-      for (let depth = 1; depth < segments.length; depth++) inside.add(segments.slice(0, depth).join('/'))
+      // Parents from the nearest up; a parent already seen has its own parents in the set
+      // too, so files in one folder cost one lookup each, not a rebuild of every ancestor.
+      for (let end = f.path.lastIndexOf('/'); end > 0; end = f.path.lastIndexOf('/', end - 1)) {
+        const folder = f.path.slice(0, end)
+        if (inside.has(folder)) break
+        inside.add(folder)
+      }
     }
     // A folder's path is longer than its parent's, so longest first is deepest first.
     const deepestFirst = [...inside].sort((a, b) => b.length - a.length)
