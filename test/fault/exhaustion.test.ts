@@ -77,7 +77,8 @@ t.test('thousands of connections that never register are closed after the regist
   // The shoal-tracker CLI has no flag for the register timeout (10 s); the library option is used here.
   const timeoutMs = 2000
   const sweepMs = 200
-  const tracker = await startTunedTracker(t, { registerTimeoutMs: timeoutMs, sweepIntervalMs: sweepMs })
+  // All of them from 127.0.0.1: the per-address limit is lifted so that the timeout is what is tested.
+  const tracker = await startTunedTracker(t, { registerTimeoutMs: timeoutMs, sweepIntervalMs: sweepMs, limits: { maxConnectionsPerIp: 0 } })
   const checker = await withChecker(tracker.url)
   const baseline = await rssOf(tracker.child.pid)
   const sampler = new ResourceSampler(tracker.child.pid)
@@ -330,6 +331,44 @@ t.test('peer wire: peers that stop reading their pieces do not take every upload
   }
   t.ok(served, `a well-behaved peer is served within 10 s (${busy} busy replies so far)`)
   t.ok(seeder.child.running, 'the seeder still runs')
+})
+
+t.test('one address opening hundreds of connections is refused past the per-address limit, and another address is served', async (t) => {
+  const tracker = await startTracker(t)
+  const sockets: WebSocket[] = []
+  t.teardown(() => sockets.forEach((ws) => ws.terminate()))
+  /** 'open', the HTTP status that refused the upgrade, or 'no answer' within 10 s. */
+  const outcome = (ws: WebSocket) => new Promise<number | string>((resolve) => {
+    const timer = setTimeout(() => resolve('no answer'), 10_000)
+    const settle = (value: number | string) => {
+      clearTimeout(timer)
+      resolve(value)
+    }
+    ws.once('open', () => settle('open'))
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume()
+      settle(res.statusCode ?? 0)
+    })
+    ws.once('error', (err) => settle(err.message))
+  })
+  const outcomes: (number | string)[] = []
+  // 300 from 127.0.0.1, 100 at a time (the listen backlog is finite); none registers.
+  for (let wave = 0; wave < 3; wave++) {
+    outcomes.push(...await Promise.all(Array.from({ length: 100 }, () => {
+      const ws = new WebSocket(tracker.url, { perMessageDeflate: false })
+      sockets.push(ws)
+      return outcome(ws)
+    })))
+  }
+  const counts = new Map<number | string, number>()
+  for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1)
+  t.same(Object.fromEntries(counts), { open: 256, 429: 44 }, 'the default limit of 256 holds; the rest get 429 Too Many Requests')
+  const other = await RawTrackerClient.connect(tracker.url, '127.0.0.2')
+  t.teardown(() => other.terminate())
+  await other.register([{ content: fromHex('ab'.repeat(32), 32)!, chunkCount: 8, bitfield: Bitfield.full(8).bytes }])
+  t.match(await other.request({ type: 'find', content: fromHex('ab'.repeat(32), 32)!, wanted: Bitfield.full(8).bytes, max: 0, chunks: false }), { type: 'sources' }, 'a peer at another address registers and is served')
+  const stats = await tracker.stats()
+  t.match(stats, { connections: 257, totals: { connectionsRefused: 44 } }, '/stats counts the refusals')
 })
 
 t.test('peer wire: connections that never handshake are closed after the handshake timeout', async (t) => {

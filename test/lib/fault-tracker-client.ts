@@ -35,8 +35,9 @@ export class RawTrackerClient {
     ws.on('message', (data: Buffer) => this.onFrame(data))
   }
 
-  static async connect(url: string): Promise<RawTrackerClient> {
-    const client = new RawTrackerClient(new WebSocket(url, { perMessageDeflate: false }))
+  /** `localAddress`: the loopback address to connect from (127.0.0.1 by default). */
+  static async connect(url: string, localAddress?: string): Promise<RawTrackerClient> {
+    const client = new RawTrackerClient(new WebSocket(url, { perMessageDeflate: false, localAddress }))
     await once(client.ws, 'open')
     return client
   }

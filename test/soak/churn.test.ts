@@ -33,7 +33,8 @@ function churn(t: Test, url: string, contents: ChurnOptions['contents'], peers: 
 }
 
 t.test(`${PEERS} simulated peers churn for ${SOAK_MS / 1000} s: the index holds exactly the connected ones and RSS returns to where it started`, async (t) => {
-  const tracker = await startTracker(t)
+  // Every simulated peer connects from 127.0.0.1.
+  const tracker = await startTracker(t, { maxConnectionsPerIp: 0 })
   const manifests = Array.from({ length: 40 }, (_, i) => craftManifest({ name: `s${i}.bin`, kind: 'file', files: [{ path: `s${i}.bin`, size: (16 + i * 5) * 16 * 1024 - i }], seed: `soak${i}` }))
   const contents = manifests.map((m) => ({ id: m.idHex, chunkCount: m.chunkCount }))
   const query = await RawTrackerClient.connect(tracker.url)

@@ -38,7 +38,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 t.test(`tracker restart with ${PEERS} connected peers: the peers' own backoff spreads the reconnect storm`, async (t) => {
-  const tracker = await startTracker(t)
+  // Every simulated peer connects from 127.0.0.1.
+  const tracker = await startTracker(t, { maxConnectionsPerIp: 0 })
   const content = craftManifest({ name: 'storm.bin', kind: 'file', files: [{ path: 'storm.bin', size: 64 * 16 * 1024 }] })
   const publisher = await RawTrackerClient.connect(tracker.url)
   await publisher.register([])

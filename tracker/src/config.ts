@@ -33,6 +33,12 @@ export interface TrackerLimits {
   findScanLimit?: number
   /** Bytes of manifests the data directory keeps; a publish beyond it is refused (ERR_LIMIT_EXCEEDED). Default 4 GiB. */
   maxManifestBytes?: number
+  /**
+   * WebSocket connections open at once from one address (an IPv6 /64 counts as one); more are
+   * refused with HTTP 429 before the upgrade. 0 = no limit. Default 256: room for a NAT'd
+   * office, while one host cannot take the whole index budget by opening connections.
+   */
+  maxConnectionsPerIp?: number
 }
 
 /** A certificate chain and its private key, as PEM text (not file names). */
@@ -88,6 +94,7 @@ export const DEFAULTS = {
     banThreshold: 3,
     findScanLimit: 256,
     maxManifestBytes: 4 * 1024 ** 3,
+    maxConnectionsPerIp: 256,
   },
 } as const
 
@@ -127,6 +134,7 @@ export function resolveConfig(init: TrackerInit): TrackerConfig {
       banThreshold: intOption('limits.banThreshold', limits.banThreshold, preset.banThreshold, 1, 1000),
       findScanLimit: intOption('limits.findScanLimit', limits.findScanLimit, preset.findScanLimit, 1),
       maxManifestBytes: intOption('limits.maxManifestBytes', limits.maxManifestBytes, preset.maxManifestBytes, 1),
+      maxConnectionsPerIp: intOption('limits.maxConnectionsPerIp', limits.maxConnectionsPerIp, preset.maxConnectionsPerIp, 0),
     },
     logger: init.logger ?? pino({ enabled: false }),
   }

@@ -20,6 +20,8 @@ export interface Totals {
   registerTimeouts: number
   replaced: number
   slowConsumers: number
+  /** WebSocket upgrades refused: too many connections from one address. */
+  connectionsRefused: number
   authFailures: number
   manifestsPublished: number
 }
@@ -28,7 +30,7 @@ export function emptyTotals(): Totals {
   return {
     messages: 0, register: 0, have: 0, lost: 0, heartbeat: 0, unregister: 0, publish: 0, 'get-manifest': 0, find: 0,
     report: 0, errors: 0, invalid: 0, rateLimited: 0, connections: 0, expired: 0, registerTimeouts: 0, replaced: 0,
-    slowConsumers: 0, authFailures: 0, manifestsPublished: 0,
+    slowConsumers: 0, connectionsRefused: 0, authFailures: 0, manifestsPublished: 0,
   }
 }
 

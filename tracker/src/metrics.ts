@@ -24,6 +24,7 @@ const COUNTERS: [string, keyof Totals, string][] = [
   ['register_timeouts_total', 'registerTimeouts', 'Connections closed for not registering in time'],
   ['replaced_total', 'replaced', 'Connections replaced by a newer one for the same peer id'],
   ['slow_consumers_total', 'slowConsumers', 'Connections closed for not reading their replies'],
+  ['connections_refused_total', 'connectionsRefused', 'WebSocket upgrades refused for too many connections from one address'],
   ['auth_failures_total', 'authFailures', 'Registers refused for a wrong token or key'],
   ['manifests_published_total', 'manifestsPublished', 'New manifests stored'],
 ]

@@ -5,7 +5,7 @@ import type { WebSocket } from 'ws'
 import { Dispatcher } from './dispatcher.js'
 import type { HandlerContext } from './handlers/index.js'
 import type { Listener } from './listener.js'
-import { observedAddress } from './peer-address.js'
+import { addressGroup, observedAddress } from './peer-address.js'
 import { Session } from './session.js'
 
 /**
@@ -18,11 +18,16 @@ export class SocketServer {
   private readonly sweepTimer: NodeJS.Timeout
   /** Set once close() began: a connection upgraded after that is turned away at once. */
   private closing = false
+  /** Open connections per address group, for `maxConnectionsPerIp`. */
+  private readonly perAddress = new Map<string, number>()
 
   constructor(server: Listener, private readonly ctx: HandlerContext) {
     const { config } = ctx
     this.dispatcher = new Dispatcher(ctx)
-    this.wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: config.limits.maxFrame, clientTracking: false })
+    this.wss = new WebSocketServer({
+      server, perMessageDeflate: false, maxPayload: config.limits.maxFrame, clientTracking: false,
+      verifyClient: (info, answer) => this.admits(observedAddress(info.req, config.trustProxy)) ? answer(true) : answer(false, 429, 'too many connections from this address'),
+    })
     this.wss.on('connection', (ws, req) => this.accept(ws, req.socket as Socket, observedAddress(req, config.trustProxy)))
     this.wss.on('error', (err) => config.logger.error({ err }, 'websocket server error'))
     this.sweepTimer = setInterval(() => this.sweep(performance.now()), config.sweepIntervalMs)
@@ -43,14 +48,33 @@ export class SocketServer {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
   }
 
+  /**
+   * Whether one more connection from `address` is within the per-address limit. Checked
+   * before the upgrade, which completes in the same turn, so no two upgrades can both take
+   * the last place.
+   */
+  private admits(address: string): boolean {
+    const limit = this.ctx.config.limits.maxConnectionsPerIp
+    if (limit === 0 || (this.perAddress.get(addressGroup(address)) ?? 0) < limit) return true
+    this.ctx.totals.connectionsRefused++
+    return false
+  }
+
   private accept(ws: WebSocket, socket: Socket, address: string): void {
     if (this.closing) return this.turnAway(ws)
     const { sessions, totals, config } = this.ctx
     const session = new Session(ws, socket, address, config, totals)
     sessions.all.add(session)
     totals.connections++
+    const group = addressGroup(address)
+    this.perAddress.set(group, (this.perAddress.get(group) ?? 0) + 1)
     ws.on('message', (data, isBinary) => this.dispatcher.handle(session, data as Buffer, isBinary))
-    ws.on('close', () => sessions.remove(session))
+    ws.on('close', () => {
+      sessions.remove(session)
+      const left = this.perAddress.get(group)! - 1
+      if (left === 0) this.perAddress.delete(group)
+      else this.perAddress.set(group, left)
+    })
     ws.on('error', (err) => config.logger.debug({ err, address }, 'connection error'))
   }
 

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { WebSocket } from 'ws'
 import { Bitfield, CloseCode, ErrorCode, PROTOCOL_VERSION, toHex, trackerCodec } from '@shoal/protocol'
 import { Packr } from 'msgpackr'
 import type { Tracker } from '../src/index.js'
@@ -172,4 +173,65 @@ t.test('options are checked', async (t) => {
   t.throws(() => createTracker({ token: '' }), { code: ErrorCode.INVALID_ARGUMENT, message: /token/ })
   t.throws(() => createTracker({ host: '' }), { code: ErrorCode.INVALID_ARGUMENT, message: /host/ })
   t.throws(() => createTracker({ limits: { messageRate: 0 } }), { code: ErrorCode.INVALID_ARGUMENT, message: /messageRate/ })
+})
+
+/** Opens a WebSocket and resolves with 'open', or with the HTTP status that refused the upgrade. */
+function tryConnect(url: string, headers: Record<string, string> = {}): Promise<{ status: number | 'open'; ws: WebSocket }> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, headers })
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ status: 'open', ws }))
+    ws.once('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, ws })
+      res.resume()
+      ws.terminate()
+    })
+    ws.once('error', reject)
+  })
+}
+
+t.test('connections past the per-address limit are refused with 429 before the upgrade', async (t) => {
+  const tracker = await createTestTracker(t, { limits: { maxConnectionsPerIp: 2 } })
+  const a = await TestClient.connect(tracker.url)
+  const b = await TestClient.connect(tracker.url)
+  t.teardown(() => { a.ws.terminate(); b.ws.terminate() })
+  await a.register([{ content: CONTENT, chunkCount: 8, bitfield: Bitfield.full(8).bytes }])
+  t.equal((await tryConnect(tracker.url)).status, 429, 'a third from the same address is refused')
+  t.equal(tracker.stats().totals.connectionsRefused, 1, 'and counted')
+  t.equal(tracker.stats().connections, 2)
+  t.match(await a.request({ type: 'find', content: CONTENT, wanted: Bitfield.full(8).bytes, max: 0, chunks: false }), { type: 'sources' }, 'the connections within the limit are served')
+  b.ws.close()
+  await b.closed
+  // The tracker counts the place free once its side of the connection has closed too.
+  const again = await eventually(async () => {
+    const attempt = await tryConnect(tracker.url)
+    if (attempt.status === 'open') t.teardown(() => attempt.ws.terminate())
+    return attempt.status === 'open'
+  }, 50, 20)
+  t.ok(again, 'a place freed by a close is taken again')
+  t.equal((await tryConnect(tracker.url)).status, 429, 'and the limit still holds')
+})
+
+t.test('behind a trusted proxy the limit counts forwarded addresses, an IPv6 /64 as one', async (t) => {
+  const tracker = await createTestTracker(t, { trustProxy: true, limits: { maxConnectionsPerIp: 1 } })
+  const open: WebSocket[] = []
+  t.teardown(() => open.forEach((ws) => ws.terminate()))
+  const status = async (forwardedFor: string) => {
+    const attempt = await tryConnect(tracker.url, { 'x-forwarded-for': forwardedFor })
+    if (attempt.status === 'open') open.push(attempt.ws)
+    return attempt.status
+  }
+  t.equal(await status('203.0.113.1'), 'open')
+  t.equal(await status('203.0.113.2'), 'open', 'another address has a place of its own')
+  t.equal(await status('203.0.113.1'), 429)
+  t.equal(await status('2001:db8:1:2::5'), 'open')
+  t.equal(await status('2001:db8:1:2:ffff::9'), 429, 'the same /64')
+  t.equal(await status('2001:db8:1:3::5'), 'open', 'the next /64')
+})
+
+t.test('a limit of 0 admits any number of connections from one address', async (t) => {
+  const tracker = await createTestTracker(t, { limits: { maxConnectionsPerIp: 0 } })
+  const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(tracker.url)))
+  t.teardown(() => clients.forEach((c) => c.ws.terminate()))
+  t.equal(tracker.stats().connections, 20)
+  t.equal(tracker.stats().totals.connectionsRefused, 0)
 })

@@ -12,6 +12,8 @@ export interface TestTrackerOptions {
   token?: string
   /** Seconds. */
   ttl?: number
+  /** `--max-connections-per-ip`; 0 lets any number connect from 127.0.0.1. Default: the tracker's (256). */
+  maxConnectionsPerIp?: number
   /** Startup deadline. Default 15 s. */
   timeoutMs?: number
 }
@@ -41,6 +43,7 @@ export class TestTracker {
     const args = ['--host', '127.0.0.1', '--port', String(this.port), '--data-dir', this.dataDir, '--log-level', 'warn']
     if (this.options.token !== undefined) args.push('--token', this.options.token)
     if (this.options.ttl !== undefined) args.push('--ttl', String(this.options.ttl))
+    if (this.options.maxConnectionsPerIp !== undefined) args.push('--max-connections-per-ip', String(this.options.maxConnectionsPerIp))
     this.child = new ChildNode(TRACKER_CLI, args)
     this.url = await this.child.waitForLine((l) => /^tracker (ws:\/\/\S+)$/.exec(l)?.[1], this.options.timeoutMs ?? 15_000, 'tracker start')
     this.port = Number(new URL(this.url).port)

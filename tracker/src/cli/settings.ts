@@ -20,6 +20,7 @@ export interface CliSettings {
   messageRate: number
   messageBurst: number
   maxManifestBytes: number
+  maxConnectionsPerIp: number
   dataDir: string
   logLevel: string
 }
@@ -55,6 +56,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'messageRate', type: integer(1, 1_000_000, '<per-second>'), help: 'messages a connection may send per second, on average', group: LIMITS, default: DEFAULTS.limits.messageRate },
   { key: 'messageBurst', type: integer(1, 10_000_000), help: 'messages a connection may send at once beyond the rate', group: LIMITS, default: DEFAULTS.limits.messageBurst },
   { key: 'maxManifestBytes', type: integer(1, 2 ** 50, '<bytes>'), help: 'bytes of manifests the data directory keeps (bounds its disk use)', group: LIMITS, default: DEFAULTS.limits.maxManifestBytes },
+  { key: 'maxConnectionsPerIp', type: integer(0, 1_000_000), help: 'connections open at once from one address (an IPv6 /64 counts as one; more get HTTP 429); 0 = no limit', group: LIMITS, default: DEFAULTS.limits.maxConnectionsPerIp },
   { key: 'dataDir', type: path('<path>'), help: 'where manifests and counters persist', group: RUN, default: DEFAULTS.dataDir },
   { key: 'logLevel', type: choice('<level>', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), help: 'log level (JSON lines on stderr)', group: RUN, default: 'info' },
   { key: 'config', type: path('<file>'), help: 'read settings from this JSON or YAML file (.json, .yaml, .yml); flags and variables override it', group: RUN },

@@ -21,6 +21,7 @@ export async function trackerInitOf(settings: CliSettings, logger: Logger): Prom
       messageRate: settings.messageRate,
       messageBurst: settings.messageBurst,
       maxManifestBytes: settings.maxManifestBytes,
+      maxConnectionsPerIp: settings.maxConnectionsPerIp,
     },
     logger,
   }

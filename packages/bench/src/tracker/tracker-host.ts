@@ -29,7 +29,7 @@ async function hostShoal(): Promise<Hosted> {
   const dataDir = await mkdtemp(join(tmpdir(), 'shoal-bench-tracker-'))
   // The generator multiplexes a heavy peer's worth of traffic per connection; the
   // per-connection abuse limit would otherwise be what is measured.
-  const tracker = createTracker({ host: '127.0.0.1', port: 0, dataDir, limits: { messageRate: 10_000_000, messageBurst: 10_000_000 } })
+  const tracker = createTracker({ host: '127.0.0.1', port: 0, dataDir, limits: { messageRate: 10_000_000, messageBurst: 10_000_000, maxConnectionsPerIp: 0 } })
   await tracker.listen()
   return {
     url: tracker.url,
