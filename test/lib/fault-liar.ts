@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import type { Server } from 'node:net'
+import type { Server, Socket } from 'node:net'
 import { Bitfield, chunkRange, decodeManifest, manifestChunkCount, PROTOCOL_VERSION, toHex } from '@shoal/protocol'
 import type { Manifest, PeerMessage } from '@shoal/protocol'
 import { FramedSocket } from '@shoal/peer'
@@ -25,7 +25,11 @@ export type Lie = 'random' | 'other-chunk' | 'zeros' | 'short' | 'long-bitfield'
 export class LyingPeer {
   /** Chunks it was asked for. */
   readonly asked: number[] = []
+  /** Handshakes it answered: how often a downloader came to it. */
+  handshakes = 0
   private server!: Server
+  /** Accepted connections, ended by close() (a server closes only once they are all gone). */
+  private readonly sockets = new Set<Socket>()
   private tracker!: RawTrackerClient
   private manifest!: Manifest
 
@@ -36,7 +40,11 @@ export class LyingPeer {
   }
 
   async start(trackerUrl: string, content: Uint8Array): Promise<void> {
-    this.server = createServer((socket) => this.serve(new FramedSocket(socket), content))
+    this.server = createServer((socket) => {
+      this.sockets.add(socket)
+      socket.once('close', () => this.sockets.delete(socket))
+      this.serve(new FramedSocket(socket), content)
+    })
     this.server.listen(0, '127.0.0.1')
     await once(this.server, 'listening')
     this.tracker = await RawTrackerClient.connect(trackerUrl)
@@ -56,12 +64,14 @@ export class LyingPeer {
 
   async close(): Promise<void> {
     this.tracker?.terminate()
+    for (const socket of this.sockets) socket.destroy()
     await new Promise((resolve) => this.server?.close(resolve))
   }
 
   private serve(socket: FramedSocket, content: Uint8Array): void {
     socket.on('message', (msg: PeerMessage) => {
       if (msg.type === 'handshake') {
+        this.handshakes++
         const chunkCount = manifestChunkCount(this.manifest)
         socket.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: this.tracker.peerId, content })
         const bitfield = this.lie === 'long-bitfield' ? new Uint8Array(Math.ceil(chunkCount / 8) + 4).fill(0xff) : Bitfield.full(chunkCount).bytes

@@ -466,11 +466,15 @@ export class Download {
     conn.lastPieceAt = now
   }
 
-  /** Bad bytes: discarded, counted against the source, which is banned and reported at the limit. */
+  /**
+   * Bad bytes: discarded, counted against the source, which is banned and reported at the
+   * limit, once: pieces it had in flight may still fail after the ban.
+   */
   private onBadData(conn: Connection, chunk: number): void {
+    const bannedBefore = this.scheduler.isBanned(conn.key)
     const banned = this.scheduler.failed(conn.key, chunk, 'bad-data')
     this.init.log.warn({ content: this.init.record.id, peer: conn.key, chunk, banned }, 'source sent bad data')
-    if (banned) {
+    if (banned && !bannedBefore) {
       conn.client.close()
       for (const c of this.init.trackers.registered(this.init.record.trackers)) {
         c.request({ type: 'report', content: this.content, peerId: fromHex(conn.key, 16)!, reason: 'chunks failed their hash' })
