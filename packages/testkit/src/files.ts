@@ -1,14 +1,27 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, rmSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Cleanup } from './cleanup.js'
 
-/** A fresh folder under the system temp folder, removed at teardown. */
+/**
+ * Folders not yet removed: removed synchronously if this process exits first (a test file
+ * timed out exits before an asynchronous teardown can finish).
+ */
+const left = new Set<string>()
+process.on('exit', () => {
+  for (const dir of left) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh folder under the system temp folder, removed at teardown (or at exit, whichever comes first). */
 export async function tempDir(t: Cleanup, prefix = 'shoal-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  left.add(dir)
+  t.teardown(async () => {
+    await rm(dir, { recursive: true, force: true })
+    left.delete(dir)
+  })
   return dir
 }
 

@@ -37,12 +37,18 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs `shoal <args>` to completion (30 s at most). */
+/**
+ * Runs `shoal <args>` to completion. A command still running after 30 s, or ended by a
+ * signal, rejects: a hang must not pass for a refusal's non-zero exit.
+ */
 export function runShoal(args: string[], options: { dataDir?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   const env = { ...process.env, ...options.env, ...(options.dataDir ? { SHOAL_DATA_DIR: options.dataDir } : {}) }
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     execFile(process.execPath, [SHOAL_CLI, ...args], { env, cwd: options.cwd, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+      if (err === null) return resolve({ code: 0, stdout, stderr })
+      if (typeof err.code === 'number') return resolve({ code: err.code, stdout, stderr })
+      const why = err.killed ? 'did not finish within 30 s' : err.signal ? `was ended by ${err.signal}` : `could not run (${err.message})`
+      reject(new Error(`shoal ${args.join(' ')} ${why}; stderr: ${stderr.slice(-500)}`))
     })
   })
 }

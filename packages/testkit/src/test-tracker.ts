@@ -51,7 +51,7 @@ export class TestTracker {
 
   /** GET /stats. */
   async stats(): Promise<{ peersOnline: number; contents: number; manifests: number; [key: string]: unknown }> {
-    const res = await fetch(this.statsUrl)
+    const res = await fetch(this.statsUrl, { signal: AbortSignal.timeout(5000) })
     if (!res.ok) throw new Error(`GET /stats: ${res.status}`)
     return (await res.json()) as { peersOnline: number; contents: number; manifests: number }
   }
