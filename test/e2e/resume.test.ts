@@ -16,5 +16,4 @@ t.test('a downloader killed with SIGKILL resumes, re-fetching at most its in-fli
   const done = await waitContent(b, shared.id, isDone, 'B complete after restart')
   t.equal(await sha256File(join(dir, 'b.bin')), hash)
   t.equal(done.fetchedChunks, shared.chunks - resumed.have, 'only chunks not verified at the kill were fetched again')
-  t.ok(b.logs().some((e) => e.msg === 'files changed while stopped; chunks re-hashed' || e.msg === 'daemon ready'))
 })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import type { Test } from 'tap'
 import { Bitfield, bytesEqual, fromHex } from '@shoal/protocol'
 import { randomFile, sha256File, startPeer, startTracker, tempDir, waitUntil } from '@shoal/testkit'
 import { Rng } from '../lib/fault-fuzz.js'
@@ -85,18 +86,22 @@ t.test('kill -9 of a downloader during heavy writes, again and again: nothing ma
   await startGet(b, shared.link, output)
   let previous = 0
   const kills = 4
+  let killed = 0
   for (let kill = 1; kill <= kills; kill++) {
-    // A random point in the next stretch of the download.
-    const target = Math.min(shared.chunks - 2, previous + 1 + rng.int(Math.floor((shared.chunks - previous) / (kills - kill + 2))))
+    // A random point in the next stretch of the download, short of its last 16 chunks (a third
+    // of a second at the seeder's rate), so that the download is still running when polled.
+    const target = Math.min(shared.chunks - 16, previous + 1 + rng.int(Math.floor((shared.chunks - previous) / (kills - kill + 2))))
     const before = await waitContent(b, shared.id, (s) => s.have >= target, `downloader past chunk ${target}`)
     if (before.state === 'seeding') break
     await b.kill('SIGKILL')
+    killed++
     const stored = await checkVerifiedChunks(b.dataDir, shared.id, output)
     t.same(stored.bad, [], `kill ${kill} at ${before.have} chunks: all ${stored.verified} chunks marked verified match their hash`)
     t.ok(stored.verified >= before.have, `kill ${kill}: nothing verified before the kill was lost (${before.have} reported, ${stored.verified} stored)`)
     previous = stored.verified
     await b.start()
   }
+  t.equal(killed, kills, 'every kill landed while the download was running')
   await waitContent(b, shared.id, isDone, 'the download completes after the kills', 120_000)
   t.equal(await sha256File(output), hash, 'the file is right')
 })
@@ -108,6 +113,18 @@ async function mountTmpfs(dir: string, size: string): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('not root')
   await mkdir(dir, { recursive: true })
   await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir])
+}
+
+/**
+ * A small tmpfs at `dir` for this test, unmounted at teardown: after whatever is started
+ * later (teardowns run newest first), lazily if still busy. The teardown never rejects, since
+ * tap skips the remaining teardowns after one that does.
+ */
+async function tmpfsFor(t: Test, dir: string, size: string): Promise<void> {
+  await mountTmpfs(dir, size)
+  t.teardown(() => run('umount', [dir])
+    .catch(() => run('umount', ['-l', dir]))
+    .catch((err: Error) => t.comment(`could not unmount ${dir}: ${err.message}`)))
 }
 
 /** Why a small file system cannot be made here, or undefined when it can. */
@@ -127,13 +144,8 @@ async function tmpfsProblem(): Promise<string | undefined> {
 t.test('a download into a full file system fails with a clear reason, keeps what it verified, and the daemon keeps serving', { skip: await tmpfsProblem() ?? false }, async (t) => {
   const { dir, peer, seeder, hash, shared, tracker } = await startSwarm(t, { size: 12 * 1024 * 1024, chunkSize: '256K', seederLimit: '8M' })
   const full = join(dir, 'full')
-  await mountTmpfs(full, '4m')
+  await tmpfsFor(t, full, '4m')
   const b = await peer()
-  // Registered first so it runs last: the daemon must let go of the files before the unmount.
-  t.teardown(async () => {
-    await b.kill()
-    await run('umount', [full]).catch(() => run('umount', ['-l', full]))
-  })
   // A second content, complete on b before the disk fills.
   const small = join(dir, 'small.bin')
   const smallHash = await randomFile(small, 1024 * 1024)
@@ -180,12 +192,8 @@ t.test('a download into a full file system fails with a clear reason, keeps what
 t.test('the tracker on a full file system: a publish it could not store is never acknowledged later', { skip: await tmpfsProblem() ?? false }, async (t) => {
   const dir = await tempDir(t, 'shoal-tracker-full-')
   const full = join(dir, 'full')
-  await mountTmpfs(full, '2m')
+  await tmpfsFor(t, full, '2m')
   const tracker = await startTracker(t, { dataDir: join(full, 'data') })
-  t.teardown(async () => {
-    await tracker.kill()
-    await run('umount', [full]).catch(() => run('umount', ['-l', full]))
-  })
   const client = await RawTrackerClient.connect(tracker.url)
   t.teardown(() => client.terminate())
   await client.register([])
@@ -215,12 +223,8 @@ t.test('the tracker on a full file system: a publish it could not store is never
 t.test('a daemon whose own store is on the full file system fails the download, keeps its verified chunks and starts again', { skip: await tmpfsProblem() ?? false }, async (t) => {
   const { dir, peer, hash, shared } = await startSwarm(t, { size: 12 * 1024 * 1024, chunkSize: '256K', seederLimit: '8M' })
   const full = join(dir, 'full')
-  await mountTmpfs(full, '4m')
+  await tmpfsFor(t, full, '4m')
   const b = await peer({ dataDir: join(full, 'data') })
-  t.teardown(async () => {
-    await b.kill()
-    await run('umount', [full]).catch(() => run('umount', ['-l', full]))
-  })
   const output = join(full, 'big.bin')
   await startGet(b, shared.link, output)
   const failed = await waitUntil(async () => {

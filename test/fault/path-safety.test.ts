@@ -83,5 +83,7 @@ t.test('a refused name is never echoed raw: no control characters reach the term
   hostile.serve(crafted.id, crafted.bytes)
   const get = await peer.cli(['get', formatLink({ content: crafted.id, trackers: [hostile.url] }), '-o', `${dir}/`])
   t.equal(get.code, 1, 'refused')
+  t.match(get.stderr, /^shoal: .*(name|path|segment|file)[^\n]*\n$/, `one line saying why: ${JSON.stringify(get.stderr)}`)
   t.notMatch(get.stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/, `the error line carries no raw control character: ${JSON.stringify(get.stderr)}`)
+  t.same((await peer.api.status()).contents, [], 'the daemon took none of it')
 })
