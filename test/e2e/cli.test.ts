@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { runShoal, SHOAL_CLI, startPeer, tempDir } from '@shoal/testkit'
+import { runShoal, SHOAL_CLI, startPeer, tempDir, within } from '@shoal/testkit'
 import { isDone, startSwarm, waitContent } from '../lib/swarm.js'
 
 t.test('help everywhere', async (t) => {
@@ -51,7 +51,7 @@ t.test('unwritable output and Ctrl-C during get', async (t) => {
   get.stderr!.on('data', (d) => (stderr += d))
   await waitContent(b, shared.id, (s) => s.have >= 1, 'download under way')
   get.kill('SIGINT')
-  const [code] = await once(get, 'exit')
+  const [code] = await within(once(get, 'exit'), 15_000, () => new Error('shoal get did not exit within 15 s of Ctrl-C'))
   t.equal(code, 130)
   t.match(stderr, /the download goes on in the daemon; follow it with: shoal status/)
   await waitContent(b, shared.id, isDone, 'the daemon finished it anyway')

@@ -40,8 +40,11 @@ t.test('tracker restarted: every live peer is re-registered within seconds', asy
   t.ok(stats.contents >= 1, 'with their contents')
   // The rebuilt index is live: a peer that joins now finds the others through it.
   await waitContent(b, shared.id, isDone, 'B complete')
+  const findsOf = async () => ((await tracker.stats()).totals as { find: number }).find
+  const findsBefore = await findsOf()
   await startGet(c, shared.link, join(dir, 'c.bin'))
   const done = await waitContent(c, shared.id, isDone, 'C complete through the restarted tracker')
   t.equal(await sha256File(join(dir, 'c.bin')), hash)
   t.ok(done.sources.length >= 1)
+  t.ok(await findsOf() > findsBefore, 'C asked the restarted tracker for sources')
 })

@@ -42,7 +42,7 @@ t.test('a peer cannot alter or remove another peer\'s entries, even with its pee
   const impostor = await RawTrackerClient.connect(tracker.url)
   const refused = await registerAs(impostor, holder.peerId, new Uint8Array(randomBytes(16)), [{ content: content.id, chunkCount: 16, bitfield: new Uint8Array(2) }])
   t.equal(refused.type === 'error' && refused.code, ErrorCode.AUTH, 'same peer id, different key: ERR_AUTH')
-  t.equal((await impostor.closed).code, 4006, 'and the impostor\'s connection is closed with 4006 PEER_ID_TAKEN')
+  t.equal((await impostor.closedWithin()).code, 4006, 'and the impostor\'s connection is closed with 4006 PEER_ID_TAKEN')
   await intact('after the impostor')
 
   // Without registering, nothing touches the index.
@@ -78,7 +78,7 @@ t.test('a peer cannot alter or remove another peer\'s entries, even with its pee
   const next = Bitfield.fromIndices(16, [15])
   const takeover = await registerAs(successor, holder.peerId, holder.key, [{ content: content.id, chunkCount: 16, bitfield: next.bytes }])
   t.equal(takeover.type, 'registered', 'same peer id, same key: registered')
-  t.equal((await holder.closed).code, 4001, 'and the old connection is closed with 4001 REPLACED')
+  t.equal((await holder.closedWithin()).code, 4001, 'and the old connection is closed with 4001 REPLACED')
   t.equal(await heldBy(asker, content, holder.peerId), toHex(next.bytes), 'the entry is the new connection\'s, whole')
 
 })
@@ -89,7 +89,7 @@ t.test('a tracker token is required: missing or wrong gets ERR_AUTH and close 40
     const client = await RawTrackerClient.connect(tracker.url)
     const reply = await client.request({ type: 'register', version: PROTOCOL_VERSION, peerId: client.peerId, key: client.key, port: 9, token, contents: [] })
     t.equal(reply.type === 'error' && reply.code, ErrorCode.AUTH, `token ${JSON.stringify(token)}: ERR_AUTH`)
-    t.equal((await client.closed).code, 4002, `token ${JSON.stringify(token)}: closed with 4002 AUTH_FAILED`)
+    t.equal((await client.closedWithin()).code, 4002, `token ${JSON.stringify(token)}: closed with 4002 AUTH_FAILED`)
   }
   const client = await RawTrackerClient.connect(tracker.url)
   t.teardown(() => client.terminate())
@@ -137,7 +137,7 @@ t.test('a peer id stays its owner\'s for 2 × ttl after it left (another key get
   t.teardown(() => squatter.terminate())
   const taken = await registerAs(squatter, owner.peerId, new Uint8Array(randomBytes(16)))
   t.equal(taken.type === 'error' && taken.code, ErrorCode.AUTH, 'while the owner is away, a different key is refused with ERR_AUTH')
-  t.equal((await squatter.closed).code, 4006, 'and closed with 4006 PEER_ID_TAKEN')
+  t.equal((await squatter.closedWithin()).code, 4006, 'and closed with 4006 PEER_ID_TAKEN')
   const back = await RawTrackerClient.connect(tracker.url)
   t.equal((await registerAs(back, owner.peerId, owner.key)).type, 'registered', 'the owner\'s key gets it back')
   const left = await gone(back)

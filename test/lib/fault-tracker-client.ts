@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import WebSocket from 'ws'
 import { PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
 import type { HeldContent, RegisteredMessage, TrackerMessage, TrackerReply, TrackerRequest } from '@shoal/protocol'
+import { within } from '@shoal/testkit'
 import { nextEvent } from './fault-events.js'
 
 /** A request before it is given an id. */
@@ -109,6 +110,11 @@ export class RawTrackerClient {
 
   terminate(): void {
     this.ws.terminate()
+  }
+
+  /** `closed`, or a rejection naming the wait if the tracker has not closed the connection within `ms`. */
+  closedWithin(ms = 10_000): Promise<Closed> {
+    return within(this.closed, ms, () => new Error(`the tracker did not close the connection within ${ms} ms`))
   }
 
   close(): Promise<Closed> {

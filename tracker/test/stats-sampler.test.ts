@@ -47,7 +47,7 @@ t.test('a token bucket allows the burst, then the rate', (t) => {
   let now = 0
   const bucket = new TokenBucket(10, 5, () => now)
   let taken = 0
-  while (bucket.take()) taken++
+  while (taken < 100 && bucket.take()) taken++
   t.equal(taken, 5)
   now += 300
   t.ok(bucket.take(3))

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import { within } from './wait.js'
 
 /** Lines kept per stream, for error messages. */
 const KEEP_LINES = 200
@@ -73,10 +74,16 @@ export class ChildNode {
     })
   }
 
-  /** Sends the signal and waits for the exit. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+  /**
+   * Sends the signal and waits for the exit. A process still running `timeoutMs` later is
+   * killed for good and the wait rejects: a shutdown that hangs fails the test that asked for it.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<number | null> {
     if (this.running) this.process.kill(signal)
-    return this.exited
+    return within(this.exited, timeoutMs, () => {
+      this.process.kill('SIGKILL')
+      return new Error(`process ${this.pid} did not exit within ${timeoutMs} ms of ${signal}; last lines:\n${this.lines.slice(-20).join('\n')}`)
+    })
   }
 
   private onLine(line: string): void {
