@@ -7,7 +7,7 @@ import {
   decodeManifest, ErrorCode, errorCodeOf, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, normalizeTrackerUrl, parseLink,
   ShoalError, toHex,
 } from '@shoal/protocol'
-import type { ManifestMessage, PeerAddress, ShareLink } from '@shoal/protocol'
+import type { PeerAddress, ShareLink } from '@shoal/protocol'
 import { Download } from './download/download.js'
 import type { SourceStatus } from './download/download.js'
 import type { PeerInit } from './index.js'
@@ -343,7 +343,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       const client = this.trackers.ensure(url)
       try {
         await client.ready(this.options.trackerTimeoutMs)
-        const reply = (await client.request({ type: 'get-manifest', content })) as ManifestMessage
+        const reply = await client.request({ type: 'get-manifest', content })
         decodeManifest(reply.manifest, content)
         return reply.manifest
       } catch (err) {

@@ -203,3 +203,40 @@ t.test('an unreachable tracker fails ready() with a clear reason', async (t) => 
   c.start()
   await t.rejects(c.ready(2000), { code: ErrorCode.UNREACHABLE, message: /cannot reach tracker ws:\/\/127.0.0.1:1: .*ECONNREFUSED/ })
 })
+
+t.test('a reply of the wrong type rejects the request instead of reaching its caller', async (t) => {
+  const tracker = await fakeTracker(t, {
+    answer: (msg) => {
+      if (msg.type === 'register') return { type: 'registered', id: msg.id, peerId: msg.peerId, address: '127.0.0.1', ttl: 30 }
+      if (msg.type === 'find') return { type: 'ok', id: msg.id }
+      if (msg.type === 'get-manifest') return { type: 'sources', id: msg.id, content, peers: [], rarest: [] }
+      if (msg.type === 'publish') return { type: 'ok', id: msg.id }
+      return undefined
+    },
+  })
+  const { c } = client(t, tracker.url)
+  c.start()
+  await c.ready(2000)
+  await t.rejects(c.request({ type: 'find', content, wanted: Uint8Array.of(0xff), max: 0, chunks: false }), { code: ErrorCode.BAD_MESSAGE, message: /answered ok where sources was due/ })
+  await t.rejects(c.request({ type: 'get-manifest', content }), { code: ErrorCode.BAD_MESSAGE, message: /answered sources where manifest was due/ })
+  t.match(await c.request({ type: 'publish', manifest: new Uint8Array(8) }), { type: 'ok' }, 'the right type still answers')
+  t.ok(c.registered, 'and the connection stays up')
+})
+
+t.test('a tracker that accepts and then drops every connection gets the backoff, not a reconnect storm', async (t) => {
+  const tracker = await fakeTracker(t, {
+    answer: (msg, ws) => {
+      if (msg.type !== 'register') return undefined
+      // Registered, then dropped a moment later, as a flapping tracker or an idle-killing proxy does.
+      setTimeout(() => ws.terminate(), 5)
+      return { type: 'registered', id: msg.id, peerId: msg.peerId, address: '127.0.0.1', ttl: 30 }
+    },
+  })
+  // Every delay at the top of its range: 20, 40, 80, 160, 320 ms … if nothing resets them.
+  const { c } = client(t, tracker.url, { backoff: { initialMs: 20, maxMs: 2000, random: () => 0.999 } })
+  const started = performance.now()
+  c.start()
+  await tracker.waitFor(() => registers(tracker.received).length >= 6, 10_000)
+  const ms = performance.now() - started
+  t.ok(ms >= 19 + 39 + 79 + 159 + 319, `six registers took ${ms.toFixed(0)} ms: each reconnect waited longer than the last`)
+})

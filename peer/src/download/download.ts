@@ -1,5 +1,5 @@
 import { Bitfield, chunkRange, ErrorCode, errorCodeOf, formatPeerAddress, fromHex, MAX_PIECE_HEAD_BYTES, toHex } from '@shoal/protocol'
-import type { PeerAddress, SourcesMessage } from '@shoal/protocol'
+import type { PeerAddress } from '@shoal/protocol'
 import type { LimitFunction } from 'p-limit'
 import type { Logger } from 'pino'
 import { RateMeter } from '../rate/rate-meter.js'
@@ -200,7 +200,7 @@ export class Download {
         this.init.log.debug({ content: this.init.record.id, err: (r.reason as Error).message }, 'find failed')
         continue
       }
-      const sources = r.value as SourcesMessage
+      const sources = r.value
       this.init.log.debug({ content: this.init.record.id, sources: sources.peers.map((p) => toHex(p.peerId).slice(0, 6)), rarest: sources.rarest.length }, 'sources found')
       if (sources.rarest.length > 0) this.scheduler.hintRarest(sources.rarest)
       for (const p of sources.peers) if (this.learn(toHex(p.peerId), p.host, p.port)) grew = true

@@ -46,7 +46,14 @@ export interface TrackerClientEvents {
 /** A request before it gets its id. */
 type Request = TrackerRequest extends infer M ? (M extends TrackerRequest ? Omit<M, 'id'> : never) : never
 
+/** The requests this client waits on, each with the one reply type that answers it. */
+const REPLY_TYPES = { publish: 'ok', 'get-manifest': 'manifest', find: 'sources', report: 'ok', unregister: 'ok' } as const
+type AskedRequest = Extract<Request, { type: keyof typeof REPLY_TYPES }>
+type ReplyTo<R extends AskedRequest> = Extract<TrackerReply, { type: (typeof REPLY_TYPES)[R['type']] }>
+
 interface Pending {
+  /** The reply type that answers the request; any other (but `error`) is the tracker's fault. */
+  expects: TrackerReply['type']
   resolve: (reply: TrackerReply) => void
   reject: (err: Error) => void
   timer: NodeJS.Timeout
@@ -75,7 +82,11 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   /** Why the last connection failed or ended. */
   lastError: string | undefined
   private ws: WebSocket | undefined
+  /** Reconnect delays; reset once a connection has stayed up for `backoff.maxMs`. */
   private readonly backoff: Backoff
+  /** Delays before a refused resync is sent again; reset by an accepted one. */
+  private readonly resyncBackoff: Backoff
+  private stableTimer: NodeJS.Timeout | undefined
   private readonly pending = new Map<number, Pending>()
   private readonly haves = new Map<string, { content: Uint8Array; chunks: Set<number> }>()
   private haveTimer: NodeJS.Timeout | undefined
@@ -91,6 +102,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   constructor(private readonly init: TrackerClientInit) {
     super()
     this.backoff = new Backoff(init.backoff)
+    this.resyncBackoff = new Backoff(init.backoff)
   }
 
   get url(): string {
@@ -130,8 +142,12 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     })
   }
 
-  /** Sends a request and resolves with its reply; an `error` reply rejects with its code. */
-  request(msg: Request): Promise<TrackerReply> {
+  /**
+   * Sends a request and resolves with its reply; an `error` reply rejects with its code, and
+   * so does a reply of another type than the request's (ERR_BAD_MESSAGE): what a tracker
+   * sends is checked before anyone reads it.
+   */
+  request<R extends AskedRequest>(msg: R): Promise<ReplyTo<R>> {
     if (!this.registered) return Promise.reject(new ShoalError(ErrorCode.NOT_REGISTERED, `not connected to ${this.url}`))
     const id = this.newId()
     return new Promise((resolve, reject) => {
@@ -139,7 +155,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
         this.pending.delete(id)
         reject(new ShoalError(ErrorCode.TIMEOUT, `${this.url} did not answer ${msg.type} in time`))
       }, this.init.requestTimeoutMs)
-      this.pending.set(id, { resolve, reject, timer })
+      this.pending.set(id, { expects: REPLY_TYPES[msg.type], resolve: resolve as (reply: TrackerReply) => void, reject, timer })
       this.send({ ...msg, id } as TrackerRequest)
     })
   }
@@ -153,7 +169,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
 
   private resyncLater(): void {
     clearTimeout(this.resyncTimer)
-    const delay = this.backoff.next()
+    const delay = this.resyncBackoff.next()
     this.init.log.warn({ tracker: this.url, reason: this.lastError, retryMs: delay }, 'tracker refused a resync; sending it again')
     this.resyncTimer = setTimeout(() => this.resync(), delay)
   }
@@ -220,15 +236,24 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     this.pending.delete(msg.id)
     clearTimeout(pending.timer)
     if (msg.type === 'error') pending.reject(new ShoalError(isErrorCode(msg.code) ? msg.code : ErrorCode.INTERNAL, msg.message))
-    else pending.resolve(msg as TrackerReply)
+    else if (msg.type === pending.expects) pending.resolve(msg as TrackerReply)
+    else {
+      this.init.log.warn({ tracker: this.url, expected: pending.expects, got: msg.type }, 'tracker answered with the wrong reply type')
+      pending.reject(new ShoalError(ErrorCode.BAD_MESSAGE, `${this.url} answered ${msg.type} where ${pending.expects} was due`))
+    }
   }
 
   private onRegistered(address: string, ttl: number): void {
     const first = this.state !== 'registered'
     this.state = 'registered'
     this.lastError = undefined
-    this.backoff.reset()
+    this.resyncBackoff.reset()
     if (first) {
+      // Only a connection that stays up earns quick reconnects: a tracker (or a proxy) that
+      // accepts and then drops every connection gets the backoff, not a storm of full registers.
+      clearTimeout(this.stableTimer)
+      this.stableTimer = setTimeout(() => this.backoff.reset(), this.init.backoff.maxMs)
+      this.stableTimer.unref()
       this.startHeartbeat(ttl)
       for (const manifest of this.init.manifests()) {
         this.request({ type: 'publish', manifest }).catch((err) => this.init.log.warn({ tracker: this.url, err: err.message }, 'publish failed'))
@@ -281,6 +306,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
 
   private teardown(why: string): void {
     clearInterval(this.heartbeat)
+    clearTimeout(this.stableTimer)
     clearTimeout(this.resyncTimer)
     this.resyncTimer = undefined
     clearTimeout(this.haveTimer)
