@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { Script } from 'node:vm'
 import t from 'tap'
+import { pino } from 'pino'
 import { Bitfield, contentIdOf, toHex } from '@shoal/protocol'
 import { createMetrics } from '../src/metrics.js'
 import { createTestTracker } from '../src/testing.js'
@@ -195,4 +196,15 @@ t.test('the dashboard and health check', async (t) => {
   const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? ''
   t.ok(csp.includes(`'sha256-${createHash('sha256').update(style).digest('base64')}'`), 'and the page style')
   t.same(await json(`${tracker.httpUrl}/healthz`), { status: 'ok' })
+})
+
+t.test('a malformed request path is the client\'s error: 400, logged at debug, not as a failure', async (t) => {
+  const logged: { level: number; msg: string }[] = []
+  const logger = pino({ level: 'debug' }, { write: (line: string) => logged.push(JSON.parse(line) as { level: number; msg: string }) })
+  const tracker = await createTestTracker(t, { logger })
+  const res = await fetch(`${tracker.httpUrl}/stats/contents/%E0%A4%A`)
+  t.equal(res.status, 400)
+  t.match(await res.json(), { code: 'ERR_INVALID_ARGUMENT' })
+  t.same(logged.filter((l) => l.level >= 50), [], 'no error logged')
+  t.ok(logged.some((l) => l.msg === 'bad http request'), 'a debug line instead')
 })

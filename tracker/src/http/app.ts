@@ -27,6 +27,13 @@ export function createHttpApp(source: StatsSource, metrics: Registry, token: str
   app.get('/', dashboard)
   app.use((_req, res) => fail(res, 404, ErrorCode.NOT_FOUND, 'no such route'))
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // Express marks what the request itself got wrong (a path parameter that is not valid
+    // percent-encoding): the client's fault, answered as such and not logged as the tracker's.
+    const status = (err as { status?: unknown }).status
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      logger.debug({ err, path: req.path }, 'bad http request')
+      return fail(res, 400, ErrorCode.INVALID_ARGUMENT, 'the request is malformed')
+    }
     logger.error({ err, path: req.path }, 'http request failed')
     fail(res, 500, ErrorCode.INTERNAL, 'internal error')
   })
