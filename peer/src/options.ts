@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto'
 import { resolve } from 'node:path'
-import { InvalidArgumentError, normalizeTrackerUrl, ShoalError } from '@shoal/protocol'
+import { InvalidArgumentError, MAX_LINK_TRACKERS, normalizeTrackerUrl, ShoalError } from '@shoal/protocol'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { DEFAULT_PORT, defaultDataDir } from './defaults.js'
@@ -13,7 +13,7 @@ export type PeerOptions = Required<Omit<PeerInit, 'trackerToken' | 'heartbeatMs'
 export function resolveOptions(init: PeerInit): PeerOptions {
   const o: PeerOptions = {
     dataDir: resolve(init.dataDir ?? defaultDataDir()),
-    trackers: (init.trackers ?? []).map(trackerUrl),
+    trackers: [...new Set((init.trackers ?? []).map(trackerUrl))],
     trackerToken: init.trackerToken,
     ca: init.ca,
     host: init.host ?? '0.0.0.0',
@@ -41,6 +41,7 @@ export function resolveOptions(init: PeerInit): PeerOptions {
     spreadPatienceMs: init.spreadPatienceMs ?? 4_000,
     log: init.log ?? pino({ level: 'silent' }),
   }
+  if (o.trackers.length > MAX_LINK_TRACKERS) throw new InvalidArgumentError('trackers', `at most ${MAX_LINK_TRACKERS} (a share link names no more)`)
   check('port', o.port, 0, 0xffff)
   for (const key of ['maxUploads', 'maxConnections', 'perPeerInflight', 'globalInflight', 'maxPeersPerDownload', 'banAfter'] as const) check(key, o[key], 1, 1e6)
   for (const key of ['uploadLimit', 'downloadLimit'] as const) check(key, o[key], 0, Number.MAX_SAFE_INTEGER)

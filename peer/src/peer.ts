@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path'
 import pLimit from 'p-limit'
 import type { LimitFunction } from 'p-limit'
 import {
-  decodeManifest, ErrorCode, errorCodeOf, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, normalizeTrackerUrl, parseLink,
-  ShoalError, toHex,
+  BadLinkError, decodeManifest, ErrorCode, errorCodeOf, formatLink, fromHex, InvalidArgumentError, manifestChunkCount, MAX_LINK_TRACKERS,
+  normalizeTrackerUrl, parseLink, ShoalError, toHex,
 } from '@shoal/protocol'
 import type { PeerAddress, ShareLink } from '@shoal/protocol'
 import { Download } from './download/download.js'
@@ -120,6 +120,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** What finished downloads did in this run, for their status. */
   private readonly finished = new Map<string, { fetched: number; bytes: number; sources: SourceStatus[]; banned: string[] }>()
   private readonly traffic = new Map<string, Traffic>()
+  /** Trackers a `get` under way is asking for its manifest, with how many are: not pruned meanwhile. */
+  private readonly fetching = new Map<string, number>()
   private readonly limit: LimitFunction
   private readonly downloadBucket: TokenBucket
 
@@ -165,7 +167,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       throw err
     }
     this.trackers = new TrackerPool({
-      peerId: this.identity.peerId, key: this.identity.key, port: this.port, token: o.trackerToken, ca: trustedCas(o.ca), store: this.store,
+      peerId: this.identity.peerId, key: this.identity.key, port: this.port, token: o.trackerToken, ownTrackers: o.trackers, ca: trustedCas(o.ca), store: this.store,
       load: () => this.wire.load, backoff: o.reconnect, requestTimeoutMs: o.trackerTimeoutMs, heartbeatMs: o.heartbeatMs,
       haveDelayMs: o.haveDelayMs, log: o.log,
     })
@@ -196,15 +198,32 @@ export class Peer extends EventEmitter<PeerEvents> {
   async get(linkText: string, options: GetOptions = {}): Promise<ContentStatus> {
     const link = parseLink(linkText)
     const existing = this.store.get(toHex(link.content))
-    if (existing !== undefined) return this.statusOf(existing)
+    if (existing !== undefined) {
+      // Held already: a second copy elsewhere is not made, and saying "done" would mislead.
+      if (options.output !== undefined && !isWhereAsked(existing, options)) {
+        throw new InvalidArgumentError('output', `this content is already here, at ${existing.root}; it is not copied to ${options.output}`)
+      }
+      return this.statusOf(existing)
+    }
     const trackers = this.trackerList(link.trackers.length > 0 ? link.trackers : undefined)
-    const record = await this.addDownload(link, trackers, options).catch((err: unknown) => {
+    // The content's own link must be printable later (its status shows it); refused before anything is asked.
+    formatLink({ content: link.content, trackers })
+    for (const url of trackers) this.fetching.set(url, (this.fetching.get(url) ?? 0) + 1)
+    const record = await this.addDownload(link, trackers, options).finally(() => {
+      for (const url of trackers) {
+        const left = this.fetching.get(url)! - 1
+        if (left === 0) this.fetching.delete(url)
+        else this.fetching.set(url, left)
+      }
+    }).catch((err: unknown) => {
       // Asking for the manifest made clients for the link's trackers; no content keeps them now.
-      this.trackers.prune(this.options.trackers)
+      this.pruneTrackers()
       throw err
     })
     const m = record.manifest
     this.log.info({ content: record.id, name: m.name, size: m.size, path: record.root }, 'download started')
+    // Every tracker the link names, not only the one that had the manifest: all of them are asked for sources and told of progress.
+    for (const url of record.trackers) this.trackers.ensure(url)
     this.trackers.resync()
     this.startDownload(record)
     return this.statusOf(record)
@@ -248,7 +267,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.traffic.delete(record.id)
     this.finished.delete(record.id)
     this.trackers.resync()
-    this.trackers.prune(this.options.trackers)
+    this.pruneTrackers()
     if (deleteFiles && record.role === 'download') await deleteContentFiles(new ContentLayout(record.manifest, record.root))
     this.log.info({ content: record.id }, 'removed')
   }
@@ -310,7 +329,10 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private async addTrackers(record: ContentRecord, urls: string[]): Promise<void> {
     const added = urls.filter((u) => !record.trackers.includes(u))
-    if (added.length > 0) await this.store.update(record.id, { trackers: [...record.trackers, ...added] })
+    if (added.length === 0) return
+    const trackers = [...record.trackers, ...added]
+    if (trackers.length > MAX_LINK_TRACKERS) throw tooManyTrackers(`${record.trackers.length} named already and ${added.length} more`)
+    await this.store.update(record.id, { trackers })
   }
 
   /** Publishes a shared content's manifest to its trackers and registers it; says which could not be told. */
@@ -332,7 +354,10 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private async addDownload(link: ShareLink, trackers: string[], options: GetOptions): Promise<ContentRecord> {
     const manifestBytes = await this.fetchManifest(link.content, trackers, link.peers ?? [])
-    const root = await outputPath(decodeManifest(manifestBytes, link.content).name, options)
+    const { name } = decodeManifest(manifestBytes, link.content)
+    // The name a link shows is what a person agreed to fetch: a content named otherwise is not it.
+    if (link.name !== undefined && link.name !== name) throw new BadLinkError(`the link names "${link.name}", but the content is named "${name}"`)
+    const root = await outputPath(name, options)
     return this.store.add({ manifestBytes, root, role: 'download', trackers, peers: link.peers })
   }
 
@@ -363,10 +388,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     throw manifestFailure(failures)
   }
 
+  /** Closes tracker clients that no content, no default and no `get` under way needs. */
+  private pruneTrackers(): void {
+    this.trackers.prune([...this.options.trackers, ...this.fetching.keys()])
+  }
+
   private trackerList(given: string[] | undefined): string[] {
     const list = given !== undefined && given.length > 0 ? given : this.options.trackers
     if (list.length === 0) throw new InvalidArgumentError('trackers', 'no tracker given and the daemon has no default (--tracker)')
-    return [...new Set(list.map(normalizeTrackerUrl))]
+    const trackers = [...new Set(list.map(normalizeTrackerUrl))]
+    if (trackers.length > MAX_LINK_TRACKERS) throw tooManyTrackers(`${trackers.length} given`)
+    return trackers
   }
 
   private find(idOrPrefix: string): ContentRecord {
@@ -383,8 +415,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     return t
   }
 
+  /**
+   * The content's share link. One that would be too long with the name (a long name, long
+   * tracker URLs) goes without it: a status must never fail for its link.
+   */
   private linkOf(record: ContentRecord): string {
-    return formatLink({ content: fromHex(record.id, 32)!, trackers: record.trackers, name: record.manifest.name })
+    const content = fromHex(record.id, 32)!
+    try {
+      return formatLink({ content, trackers: record.trackers, name: record.manifest.name })
+    } catch {
+      return formatLink({ content, trackers: record.trackers })
+    }
   }
 
   private statusOf(record: ContentRecord): ContentStatus {
@@ -407,14 +448,27 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 }
 
+/** Whether `-o` names where `record` already is (as a full path, or as the folder holding it). */
+function isWhereAsked(record: ContentRecord, options: GetOptions): boolean {
+  const out = resolve(options.cwd ?? process.cwd(), options.output!)
+  return out === record.root || join(out, record.manifest.name) === record.root
+}
+
 /**
  * Where a download goes: an existing folder, or a path ending in a separator, receives it
  * under its own name; nothing existing is overwritten or added to (the store refuses).
  */
 async function outputPath(name: string, options: GetOptions): Promise<string> {
   const base = options.cwd ?? process.cwd()
-  if (options.output === undefined) return resolve(base, name)
-  const out = resolve(base, options.output)
-  const isDir = /[\\/]$/.test(options.output) || (await stat(out).then((s) => s.isDirectory(), () => false))
-  return isDir ? join(out, name) : out
+  const out = options.output === undefined ? base : resolve(base, options.output)
+  const isDir = options.output === undefined || /[\\/]$/.test(options.output) || (await stat(out).then((s) => s.isDirectory(), () => false))
+  if (!isDir) return out
+  // A name the sender chose lands in a folder only if it is not a hidden one: ".ssh" or
+  // ".bashrc" in a home folder would configure the user's programs.
+  if (name.startsWith('.')) throw new InvalidArgumentError('output', `the content is named "${name}", a hidden name; give the whole output path with -o to save it`)
+  return join(out, name)
+}
+
+function tooManyTrackers(detail: string): InvalidArgumentError {
+  return new InvalidArgumentError('trackers', `a content names at most ${MAX_LINK_TRACKERS} trackers (${detail})`)
 }

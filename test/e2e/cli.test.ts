@@ -56,3 +56,12 @@ t.test('unwritable output and Ctrl-C during get', async (t) => {
   t.match(stderr, /the download goes on in the daemon; follow it with: shoal status/)
   await waitContent(b, shared.id, isDone, 'the daemon finished it anyway')
 })
+
+t.test('get of a content already held: -o elsewhere is refused, not answered with "done" at the old place', async (t) => {
+  const { dir, seeder, shared, source } = await startSwarm(t, { size: 64 * 1024 })
+  const elsewhere = await seeder.cli(['get', shared.link, '-o', join(dir, 'copy.bin')])
+  t.equal(elsewhere.code, 1)
+  t.match(elsewhere.stderr, /^shoal: .*already here, at .*; it is not copied to .*copy\.bin\n$/)
+  const same = await seeder.cli(['get', shared.link, '-o', source, '--json'])
+  t.equal(same.code, 0, `-o naming where it is: fine (${same.stderr.trim()})`)
+})

@@ -2,15 +2,19 @@ import { once } from 'node:events'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import { toHex, trackerCodec } from '@shoal/protocol'
-import type { TrackerMessage, TrackerReply } from '@shoal/protocol'
+import type { RegisterMessage, TrackerMessage, TrackerReply } from '@shoal/protocol'
 import type { Cleanup } from '@shoal/testkit'
 
 /**
  * An adversary, not a mock: a tracker that accepts every peer and answers get-manifest
  * with whatever bytes it was given for that content id, unverified, as a compromised
- * tracker would. It answers find with no sources and everything else with ok.
+ * tracker would. It answers find with no sources (or, with `wrongFindReply`, with ok, a reply
+ * of the wrong type) and everything else with ok. It keeps every register it gets: what a
+ * daemon tells a tracker a link named.
  */
 export class HostileTracker {
+  readonly registers: RegisterMessage[] = []
+  wrongFindReply = false
   private readonly manifests = new Map<string, Uint8Array>()
   private readonly server: WebSocketServer
 
@@ -42,12 +46,14 @@ export class HostileTracker {
     const reply = ((): TrackerReply | undefined => {
       switch (msg.type) {
         case 'register':
+          this.registers.push(msg)
           return { type: 'registered', id: msg.id, peerId: msg.peerId, address: '127.0.0.1', ttl: 60 }
         case 'get-manifest': {
           const manifest = this.manifests.get(toHex(msg.content))
           return manifest === undefined ? { type: 'error', id: msg.id, code: 'ERR_NOT_FOUND', message: 'unknown' } : { type: 'manifest', id: msg.id, content: msg.content, manifest }
         }
         case 'find':
+          if (this.wrongFindReply) return { type: 'ok', id: msg.id }
           return { type: 'sources', id: msg.id, content: msg.content, peers: [], rarest: [] }
         case 'have':
         case 'lost':

@@ -15,7 +15,8 @@ export interface TrackerClientInit {
   key: Uint8Array
   /** Our peer-wire port, announced to the tracker. */
   port: number
-  token?: string
+  /** The tracker token, or what decides it at each register (whether this tracker is trusted with it). */
+  token?: string | (() => string | undefined)
   /** CA certificates a wss:// tracker's certificate is checked against; Node's default when absent. */
   ca?: string[]
   /** Everything we hold for this tracker, sent in full on every (re)register. */
@@ -185,11 +186,15 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   }
 
   close(): void {
+    if (this.closing) return
     this.closing = true
     this.state = 'closed'
     clearTimeout(this.retryTimer)
     this.teardown('closing')
     this.ws?.close(CloseCode.GOING_AWAY)
+    this.lastError ??= 'closed'
+    // Whoever waits in ready() learns now, not at its timeout.
+    this.emit('down', 'closed')
   }
 
   private connect(): void {
@@ -210,7 +215,8 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   private register(): void {
     this.registerId = this.newId()
     this.haves.clear()
-    const { peerId, key, port, token } = this.init
+    const { peerId, key, port } = this.init
+    const token = typeof this.init.token === 'function' ? this.init.token() : this.init.token
     this.send({ type: 'register', id: this.registerId, version: PROTOCOL_VERSION, peerId, key, port, token, contents: this.init.contents() })
   }
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { fromHex } from '@shoal/protocol'
 import type { HeldContent } from '@shoal/protocol'
@@ -7,8 +8,11 @@ import type { TrackerClientInit, TrackerState } from './tracker-client.js'
 
 /** What every tracker client shares, plus the store whose contents they announce. */
 export interface TrackerPoolInit extends Pick<TrackerClientInit,
-  'peerId' | 'key' | 'port' | 'token' | 'ca' | 'load' | 'backoff' | 'requestTimeoutMs' | 'heartbeatMs' | 'haveDelayMs' | 'log'> {
+  'peerId' | 'key' | 'port' | 'ca' | 'load' | 'backoff' | 'requestTimeoutMs' | 'heartbeatMs' | 'haveDelayMs' | 'log'> {
   store: ChunkStore
+  token?: string
+  /** The daemon's own trackers (`--tracker`). */
+  ownTrackers?: string[]
 }
 
 export interface TrackerStatus {
@@ -20,6 +24,11 @@ export interface TrackerStatus {
 /**
  * One tracker client per tracker URL any content names. Each tracker is told exactly the
  * contents that name it; contents that are paused are not announced.
+ *
+ * A share link can name any tracker, so secrets go only where the user sent them: the
+ * tracker token only to the daemon's own trackers and to those its shares name; the peer
+ * key as it is only to its own trackers, every other tracker getting a key derived for it
+ * alone (a tracker that keeps what it is sent cannot take this peer's id on another).
  */
 export class TrackerPool extends EventEmitter<{ registered: [string] }> {
   private readonly clients = new Map<string, TrackerClient>()
@@ -28,13 +37,17 @@ export class TrackerPool extends EventEmitter<{ registered: [string] }> {
     super()
   }
 
-  /** The client for `url`, created and started on first use. */
+  /**
+   * The client for `url`, created and started on first use, and again after the tracker
+   * refused it for good (a share may since have made it trusted with the token).
+   */
   ensure(url: string): TrackerClient {
     let client = this.clients.get(url)
-    if (client !== undefined) return client
-    const { peerId, key, port, token, ca, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log } = this.init
+    if (client !== undefined && client.state !== 'stopped') return client
+    client?.close()
+    const { peerId, port, ca, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log } = this.init
     client = new TrackerClient({
-      url, peerId, key, port, token, ca, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log,
+      url, peerId, key: this.keyFor(url), port, token: () => this.tokenFor(url), ca, load, backoff, requestTimeoutMs, heartbeatMs, haveDelayMs, log,
       contents: () => this.announced(url).map(held),
       manifests: () => this.announced(url).map((r) => r.manifestBytes),
     })
@@ -80,6 +93,21 @@ export class TrackerPool extends EventEmitter<{ registered: [string] }> {
   close(): void {
     for (const c of this.clients.values()) c.close()
     this.clients.clear()
+  }
+
+  private isOwn(url: string): boolean {
+    return this.init.ownTrackers?.includes(url) ?? false
+  }
+
+  private keyFor(url: string): Uint8Array {
+    if (this.isOwn(url)) return this.init.key
+    return new Uint8Array(createHmac('sha256', this.init.key).update(`shoal tracker key\0${url}`).digest().subarray(0, this.init.key.length))
+  }
+
+  private tokenFor(url: string): string | undefined {
+    if (this.init.token === undefined) return undefined
+    const trusted = this.isOwn(url) || this.init.store.list().some((r) => r.role === 'seed' && r.trackers.includes(url))
+    return trusted ? this.init.token : undefined
   }
 
   private announced(url: string): ContentRecord[] {
