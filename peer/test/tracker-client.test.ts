@@ -240,3 +240,35 @@ t.test('a tracker that accepts and then drops every connection gets the backoff,
   const ms = performance.now() - started
   t.ok(ms >= 19 + 39 + 79 + 159 + 319, `six registers took ${ms.toFixed(0)} ms: each reconnect waited longer than the last`)
 })
+
+t.test('a first register refused (or never answered) on a socket the tracker keeps open is dropped and tried again', async (t) => {
+  let refuse = 1
+  const tracker = await fakeTracker(t, {
+    answer: (msg) => {
+      if (msg.type !== 'register') return undefined
+      if (refuse-- > 0) return { type: 'error', id: msg.id, code: ErrorCode.RATE_LIMITED, message: 'slow down' }
+      return { type: 'registered', id: msg.id, peerId: msg.peerId, address: '127.0.0.1', ttl: 30 }
+    },
+  })
+  const { c } = client(t, tracker.url, { requestTimeoutMs: 150, backoff: { initialMs: 10, maxMs: 20 } })
+  c.start()
+  await t.rejects(c.ready(5000), { code: ErrorCode.UNREACHABLE, message: /ERR_RATE_LIMITED: slow down/ }, 'the refusal is the reason given')
+  await c.ready(5000)
+  t.ok(c.registered, 'registered on a later connection')
+  t.equal(registers(tracker.received).length, 2)
+})
+
+t.test('ready() between attempts tries again at once instead of failing or waiting out the backoff', async (t) => {
+  const tracker = await fakeTracker(t)
+  const port = tracker.port
+  await tracker.close()
+  // A long backoff: without the immediate attempt, ready() would fail (or wait a minute).
+  const { c } = client(t, `ws://127.0.0.1:${port}`, { backoff: { initialMs: 60_000, maxMs: 60_000, random: () => 0.999 } })
+  c.start()
+  await t.rejects(c.ready(2000), { code: ErrorCode.UNREACHABLE }, 'nothing listens yet')
+  t.equal(c.state, 'waiting')
+  const again = await fakeTracker(t, { port })
+  await c.ready(2000)
+  t.ok(c.registered, 'registered as soon as someone asked')
+  t.equal(registers(again.received).length, 1)
+})

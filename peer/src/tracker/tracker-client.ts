@@ -88,6 +88,9 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   /** Delays before a refused resync is sent again; reset by an accepted one. */
   private readonly resyncBackoff: Backoff
   private stableTimer: NodeJS.Timeout | undefined
+  private registerTimer: NodeJS.Timeout | undefined
+  /** The tracker's error reply to this connection's first register, if it sent one. */
+  private registerRefusal: string | undefined
   private readonly pending = new Map<number, Pending>()
   private readonly haves = new Map<string, { content: Uint8Array; chunks: Set<number> }>()
   private haveTimer: NodeJS.Timeout | undefined
@@ -119,11 +122,16 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   }
 
   /**
-   * Resolves once registered. Rejects at once if the tracker is down between attempts or
-   * refused us, or when the attempt in progress fails or `timeoutMs` passes.
+   * Resolves once registered. Between attempts it tries again at once rather than wait out
+   * the backoff (someone is waiting now). Rejects if the tracker refused us for good, or when
+   * the attempt fails or `timeoutMs` passes.
    */
   ready(timeoutMs: number): Promise<void> {
     if (this.state === 'registered') return Promise.resolve()
+    if (this.state === 'waiting') {
+      clearTimeout(this.retryTimer)
+      this.connect()
+    }
     if (this.state !== 'connecting') return Promise.reject(this.unreachable())
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => {
@@ -213,6 +221,16 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   }
 
   private register(): void {
+    // A tracker that never answers the first register of a connection (or refuses it and
+    // keeps the socket open) must not hold the client in `connecting`: drop it and back off.
+    if (this.state !== 'registered') {
+      clearTimeout(this.registerTimer)
+      this.registerRefusal = undefined
+      this.registerTimer = setTimeout(() => {
+        this.lastError = this.registerRefusal ?? 'no answer to register'
+        this.ws?.terminate()
+      }, this.init.requestTimeoutMs)
+    }
     this.registerId = this.newId()
     this.haves.clear()
     const { peerId, key, port } = this.init
@@ -232,7 +250,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     }
     if (msg.type === 'registered' && msg.id === this.registerId) return this.onRegistered(msg.address, msg.ttl)
     if (msg.type === 'error' && msg.id === this.registerId) {
-      this.lastError = `${msg.code}: ${msg.message}`
+      this.lastError = this.registerRefusal = `${msg.code}: ${msg.message}`
       // A refused resync (too many chunks too soon) leaves the tracker with the state before: send it again later.
       if (this.state === 'registered') this.resyncLater()
       return
@@ -253,6 +271,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     const first = this.state !== 'registered'
     this.state = 'registered'
     this.lastError = undefined
+    clearTimeout(this.registerTimer)
     this.resyncBackoff.reset()
     if (first) {
       // Only a connection that stays up earns quick reconnects: a tracker (or a proxy) that
@@ -313,6 +332,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   private teardown(why: string): void {
     clearInterval(this.heartbeat)
     clearTimeout(this.stableTimer)
+    clearTimeout(this.registerTimer)
     clearTimeout(this.resyncTimer)
     this.resyncTimer = undefined
     clearTimeout(this.haveTimer)
