@@ -1,4 +1,5 @@
 import { InvalidArgumentError, MAX_REGISTER_CONTENTS, MAX_TOKEN_BYTES, MAX_TRACKER_FRAME } from '@shoal/protocol'
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { createSecureContext } from 'node:tls'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
@@ -151,6 +152,9 @@ function checkTls(tls: TrackerTls | undefined): TrackerTls | undefined {
   }
   try {
     createSecureContext({ cert: tls.cert, key: tls.key })
+    // OpenSSL compares a key with the certificate only when both are of one type: an EC
+    // certificate with an RSA key loads, and then every handshake fails.
+    if (!new X509Certificate(tls.cert).checkPrivateKey(createPrivateKey(tls.key))) throw new Error('key values mismatch (the key is not the certificate\'s)')
   } catch (err) {
     throw new InvalidArgumentError('tls', `the certificate and key are not usable together: ${(err as Error).message}`)
   }

@@ -49,6 +49,8 @@ t.test('an unusable certificate or key is refused at construction, naming tls', 
   const { cert, key } = pki!
   const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
   t.throws(() => createTracker({ tls: { cert, key: otherKey } }), { code: ErrorCode.INVALID_ARGUMENT, message: /^tls: the certificate and key are not usable together: .*mismatch/ })
+  const rsaKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+  t.throws(() => createTracker({ tls: { cert, key: rsaKey } }), { code: ErrorCode.INVALID_ARGUMENT, message: /^tls: the certificate and key are not usable together: .*mismatch/ }, 'a key of another type too')
   t.throws(() => createTracker({ tls: { cert: 'not pem', key } }), { code: ErrorCode.INVALID_ARGUMENT, message: /^tls: / })
   t.throws(() => createTracker({ tls: { cert, key: '' } }), { code: ErrorCode.INVALID_ARGUMENT, message: /^tls\.key: must be PEM text/ })
   t.throws(() => createTracker({ tls: { cert: 5 as unknown as string, key } }), { message: /^tls\.cert: / })
