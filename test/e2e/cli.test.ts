@@ -20,6 +20,8 @@ t.test('error paths: one clear line, non-zero exit, no stack trace', async (t) =
     [['status', '--data-dir', join(dir, 'none')], /^shoal: no daemon is running for .*none; start one with: shoal daemon --data-dir .*none\n$/],
     [['ls', '--data-dir', join(dir, 'none')], /start one with: shoal daemon/],
     [['get', 'shoal:1234', '--data-dir', join(dir, 'none')], /^shoal: content id must be 64 hex digits\n$/],
+    [['daemon', '--data-dir', join(dir, 'refused'), '--max-uploads', '0'], /^shoal: --max-uploads \(SHOAL_MAX_UPLOADS, "maxUploads" in a config file\): must be an integer from 1 to 1000000\n$/],
+    [['daemon', '--data-dir', join(dir, 'refused'), '--tracker', 'http://x'], /^shoal: --tracker \(SHOAL_TRACKER, "tracker" in a config file\): tracker "http:\/\/x" must be a ws:\/\/ or wss:\/\/ URL\n$/],
   ]
   const p = await startPeer(t)
   await writeFile(join(dir, 'file'), 'x')

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
+import { InvalidArgumentError } from '@shoal/protocol'
 import { DEFAULT_PORT } from '../defaults.js'
 import { dataDirOf } from './context.js'
 import { applyDaemonConfig, loadDaemonConfig } from './daemon-config.js'
@@ -92,6 +93,8 @@ export function daemonCommand(): Command {
       findIntervalMs: o.findIntervalMs, busyRetryMs: o.busyRetryMs, spreadPatienceMs: o.spreadPatienceMs, log,
       reconnect: o.reconnectInitialMs === undefined && o.reconnectMaxMs === undefined ? undefined
         : { initialMs: o.reconnectInitialMs ?? 500, maxMs: o.reconnectMaxMs ?? Math.max(30_000, o.reconnectInitialMs ?? 0) },
+    }).catch((err: unknown) => {
+      throw namedAsGiven(self, err)
     })
     const { peer } = daemon
     log.info({ port: peer.port, control: daemon.controlUrl, peerId: peer.peerId, dataDir: peer.options.dataDir, trackers: peer.options.trackers }, 'daemon ready')
@@ -110,4 +113,20 @@ export async function settingsOf(cmd: Command): Promise<DaemonOptions> {
   const file = cmd.getOptionValue('config') as string | undefined
   if (file !== undefined) applyDaemonConfig(cmd, file, await loadDaemonConfig(file))
   return cmd.opts<DaemonOptions>()
+}
+
+/** The daemon's names for settings that are not the options' own. */
+const SETTING_OF: Record<string, string> = { trackers: 'tracker', 'reconnect.initialMs': 'reconnectInitialMs', 'reconnect.maxMs': 'reconnectMaxMs' }
+
+/**
+ * A refused setting named as the user gives it — flag, variable and config key — rather
+ * than by the daemon's internal option name.
+ */
+function namedAsGiven(cmd: Command, err: unknown): unknown {
+  if (!(err instanceof InvalidArgumentError)) return err
+  const at = err.message.indexOf(': ')
+  const key = err.message.slice(0, at)
+  const option = cmd.options.find((o) => o.attributeName() === (SETTING_OF[key] ?? key))
+  if (at < 0 || option === undefined) return err
+  return new InvalidArgumentError(`${option.long} (${option.envVar}, "${option.attributeName()}" in a config file)`, err.message.slice(at + 2))
 }
