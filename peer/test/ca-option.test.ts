@@ -38,5 +38,5 @@ t.test('shoal daemon --ca reads the file at start', async (t) => {
     })
   })
   t.same(await run(join(dir, 'none.pem')), { code: 1, stderr: `shoal: cannot read --ca ${join(dir, 'none.pem')}: ENOENT: no such file or directory, open '${join(dir, 'none.pem')}'\n` })
-  t.same(await run(join(dir, 'key.pem')), { code: 1, stderr: 'shoal: ca: no PEM certificate in it (-----BEGIN CERTIFICATE-----)\n' })
+  t.same(await run(join(dir, 'key.pem')), { code: 1, stderr: 'shoal: --ca (SHOAL_CA, "ca" in a config file): no PEM certificate in it (-----BEGIN CERTIFICATE-----)\n' })
 })
