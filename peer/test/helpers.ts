@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { inspect, promisify } from 'node:util'
 
 /** A small seeded generator (xorshift32), so randomized tests replay exactly. */
 export function seeded(seed: number): () => number {
@@ -60,4 +60,51 @@ export async function orTimeout<T>(promise: Promise<T>, ms: number): Promise<T |
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** What an event is tested with: its arguments. */
+type EventTest = (...args: any[]) => boolean
+
+export interface WaitOptions {
+  /** Waits until this holds: checked at once, then after each event. */
+  until?: () => boolean
+  /** Or for the first event whose arguments pass this (with neither, the next event). */
+  match?: EventTest
+  /** Events of the same emitter that end the wait with an error, each when its test passes ('close': () => true). */
+  failOn?: Record<string, EventTest>
+  /** The wait fails after this long, */
+  ms: number
+  /** or after this many events that did not end it. */
+  max?: number
+  /** What is awaited, for the error. */
+  what?: string
+}
+
+/**
+ * Waits for `event` on `emitter` as `options` say, and resolves with the arguments of the
+ * event that ended the wait (none when `until` held at once). Bounded in time and in events,
+ * and failing on the events that mean it can never come, so a bug fails the test with a
+ * reason instead of leaving it to hang until the file's timeout.
+ */
+export function waitFor(emitter: NodeJS.EventEmitter<any>, event: string, options: WaitOptions): Promise<unknown[]> {
+  const { until, match = () => until === undefined, failOn = {}, ms, max = 10_000, what = `'${event}'` } = options
+  if (until?.() === true) return Promise.resolve([])
+  return new Promise((resolve, reject) => {
+    let seen = 0
+    const listeners: [string, (...args: any[]) => void][] = [[event, (...args) => {
+      if (match(...args) || until?.() === true) return finish(undefined, args)
+      if (++seen >= max) finish(new Error(`${what} did not come in ${seen} '${event}' events`))
+    }]]
+    for (const [name, test] of Object.entries(failOn)) {
+      listeners.push([name, (...args) => test(...args) && finish(new Error(`'${name}' (${inspect(args)}) while waiting for ${what}`))])
+    }
+    const timer = setTimeout(() => finish(new Error(`${what} did not come within ${ms} ms`)), ms)
+    function finish(err: Error | undefined, args: unknown[] = []): void {
+      clearTimeout(timer)
+      for (const [name, listener] of listeners) emitter.off(name, listener)
+      if (err === undefined) resolve(args)
+      else reject(err)
+    }
+    for (const [name, listener] of listeners) emitter.on(name, listener)
+  })
 }

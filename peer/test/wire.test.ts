@@ -20,7 +20,7 @@ import { pieceFrameHead } from '../src/wire/piece-frame.js'
 import { WireClient } from '../src/wire/wire-client.js'
 import { WireServer } from '../src/wire/wire-server.js'
 import type { WireServerInit } from '../src/wire/wire-server.js'
-import { orTimeout, tempDir } from './helpers.js'
+import { orTimeout, tempDir, waitFor } from './helpers.js'
 
 const CHUNK = 16 * 1024
 const log = pino({ level: 'silent' })
@@ -60,10 +60,8 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chun
     const inbox: PeerMessage[] = []
     framed.on('message', (m) => inbox.push(m))
     t.teardown(() => framed.destroy())
-    /** Resolves once `n` messages have arrived in all (several may come in one read). */
-    const received = async (n: number) => {
-      while (inbox.length < n) await once(framed, 'message')
-    }
+    /** Resolves once `n` messages have arrived in all (several may come in one read); fails if the connection closes first. */
+    const received = (n: number) => waitFor(framed, 'message', { until: () => inbox.length >= n, failOn: { close: () => true }, ms: 5000, what: `${n} messages` })
     return { framed, inbox, socket, received }
   }
   return { server, port, data, built, content, client, raw, uploaded, store }
@@ -426,7 +424,7 @@ async function stallReader(raw: Awaited<ReturnType<typeof setup>>['raw'], conten
   const r = await raw()
   r.framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: new Uint8Array(16).fill(9), content })
   for (let chunk = 0; chunk < chunks; chunk++) r.framed.send({ type: 'request', id: chunk + 1, content, chunk, offset: 0, length: chunkSize })
-  while (!r.inbox.some((m) => m.type === 'piece')) await once(r.framed, 'message')
+  await waitFor(r.framed, 'message', { until: () => r.inbox.some((m) => m.type === 'piece'), failOn: { close: () => true }, ms: 5000, what: 'a piece' })
   r.socket.pause()
   return r
 }
@@ -485,7 +483,7 @@ t.test('a parked reader that reads again finds its slot taken and is told busy',
   await nextPiece(honest)
   // The honest peer holds the only slot for seconds at 8 MiB/s; the stalled one reads again.
   stalled.socket.resume()
-  while (!stalled.inbox.some((m) => m.type === 'busy')) await once(stalled.framed, 'message')
+  await waitFor(stalled.framed, 'message', { until: () => stalled.inbox.some((m) => m.type === 'busy'), failOn: { close: () => true }, ms: 5000, what: 'a busy reply' })
   t.pass('the rest of its queue is answered busy')
 })
 
