@@ -61,7 +61,11 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chun
     framed.on('message', (m) => inbox.push(m))
     t.teardown(() => framed.destroy())
     /** Resolves once `n` messages have arrived in all (several may come in one read); fails if the connection closes first. */
-    const received = (n: number) => waitFor(framed, 'message', { until: () => inbox.length >= n, failOn: { close: () => true }, ms: 5000, what: `${n} messages` })
+    const received = async (n: number) => {
+      const what = `${n} messages in all (${inbox.length} so far)`
+      if (inbox.length < n && framed.isClosed) throw new Error(`closed before ${what}`)
+      await waitFor(framed, 'message', { until: () => inbox.length >= n, failOn: { close: () => true }, ms: 5000, what })
+    }
     return { framed, inbox, socket, received }
   }
   return { server, port, data, built, content, client, raw, uploaded, store }
@@ -536,11 +540,27 @@ t.test('at the connection cap with every connection busy a new one is refused', 
 })
 
 t.test('connections waiting for their handshake are capped at twice the connection cap, oldest closed first', async (t) => {
-  const { raw } = await setup(t, { maxConnections: 1 })
+  // No handshake timeout comes meanwhile: only the cap closes them.
+  const { raw, content } = await setup(t, { maxConnections: 1, handshakeTimeoutMs: 60_000 })
+  type Raw = Awaited<ReturnType<typeof raw>>
+  const closed = (r: Raw) => orTimeout(once(r.framed, 'close').then(() => 'closed'), 1000)
+  /** The server still serves it: a get-manifest, answered before the handshake, is answered (received fails on a close). */
+  const served = async (...conns: Raw[]) => {
+    for (const r of conns) {
+      r.framed.send({ type: 'get-manifest', id: 1, content })
+      await r.received(r.inbox.length + 1)
+    }
+    return conns.every((r) => r.inbox.at(-1)?.type === 'manifest')
+  }
   const first = await raw()
-  const closed = once(first.framed, 'close')
-  await raw()
-  await raw()
-  await closed
-  t.pass('the oldest went')
+  const second = await raw()
+  t.ok(await served(first, second), 'two wait for their handshake')
+  const firstClosed = closed(first)
+  const third = await raw()
+  t.equal(await firstClosed, 'closed', 'a third closes the oldest')
+  t.ok(await served(second, third), 'and only it')
+  const secondClosed = closed(second)
+  const fourth = await raw()
+  t.equal(await secondClosed, 'closed', 'a fourth closes the next oldest')
+  t.ok(await served(third, fourth), 'and only it')
 })
