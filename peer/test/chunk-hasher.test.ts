@@ -21,6 +21,7 @@ t.test('digests match SHA-256 whether the worker or this thread computes them', 
   const many = Array.from({ length: 32 }, (_, i) => block.subarray(i * 64 * 1024, i * 64 * 1024 + 2 * MiB))
   const digests = await Promise.all(many.map((v) => hasher.digest(v)))
   t.ok(digests.every((d, i) => Buffer.from(d).equals(sha256(many[i]))), '32 at once, each its own answer')
+  t.same(hasher.counts, { onWorker: 2 + 32, here: 2, workerFailures: 0 }, 'long shared chunks on the worker; the short one and the private one here')
 })
 
 t.test('a chunk that does not match is refused on the worker path too', async (t) => {
@@ -32,6 +33,7 @@ t.test('a chunk that does not match is refused on the worker path too', async (t
   await t.resolves(verifyChunk(manifest, 1, data.subarray(MiB), (d) => hasher.digest(d)), 'the right bytes pass')
   data[MiB + 5] ^= 1
   await t.rejects(verifyChunk(manifest, 1, data.subarray(MiB), (d) => hasher.digest(d)), { code: ErrorCode.HASH_MISMATCH }, 'one flipped bit is caught')
+  t.same(hasher.counts, { onWorker: 2, here: 0, workerFailures: 0 }, 'both hashed on the worker')
 })
 
 t.test('hashes in flight when the worker stops are done on this thread, and so is everything after close', async (t) => {
@@ -43,7 +45,11 @@ t.test('hashes in flight when the worker stops are done on this thread, and so i
   await hasher.close()
   const digests = await Promise.all(inFlight)
   t.ok(digests.every((d, i) => Buffer.from(d).equals(sha256(views[i]))), 'each still gets its right digest')
+  const before = hasher.counts
+  t.equal(before.onWorker + before.here, 8, 'each hashed once, wherever')
+  t.equal(before.workerFailures, 0, 'a close is not a failure')
   t.same(Buffer.from(await hasher.digest(views[0])), sha256(views[0]), 'a hash after close works')
+  t.same(hasher.counts, { ...before, here: before.here + 1 }, 'computed here')
 })
 
 t.test('a worker that cannot start: every hash is still right, computed on this thread', async (t) => {
@@ -54,6 +60,7 @@ t.test('a worker that cannot start: every hash is still right, computed on this 
     const view = block.subarray(i * MiB, (i + 1) * MiB)
     t.same(Buffer.from(await hasher.digest(view)), sha256(view), `hash ${i + 1}`)
   }
+  t.same(hasher.counts, { onWorker: 0, here: 6, workerFailures: 3 }, 'three tries to start it, then no more')
 })
 
 t.test('a worker that crashes mid-job: the chunks it held are hashed here, crash after crash', async (t) => {
@@ -65,16 +72,19 @@ t.test('a worker that crashes mid-job: the chunks it held are hashed here, crash
     const pair = views.slice(round * 2, round * 2 + 2)
     const digests = await Promise.all(pair.map((v) => hasher.digest(v)))
     t.ok(digests.every((d, i) => Buffer.from(d).equals(sha256(pair[i]))), `crash ${round + 1}: both chunks in flight still get their right digest`)
+    t.same(hasher.counts, { onWorker: 0, here: 2 * (round + 1), workerFailures: round + 1 }, `crash ${round + 1}: seen, and both hashed here`)
   }
   t.same(Buffer.from(await hasher.digest(views[7])), sha256(views[7]), 'after three crashes, hashed here: still right')
+  t.same(hasher.counts, { onWorker: 0, here: 7, workerFailures: 3 }, 'with no fourth worker started')
 })
 
 t.test('an idle worker does not keep the process alive', async (t) => {
   const script = `
     import { ChunkHasher } from ${JSON.stringify(new URL('../src/store/chunk-hasher.js', import.meta.url).href)}
     const data = Buffer.from(new SharedArrayBuffer(1 << 20))
-    await new ChunkHasher().digest(data)
-    console.log('hashed')
+    const hasher = new ChunkHasher()
+    await hasher.digest(data)
+    console.log(hasher.counts.onWorker === 1 ? 'hashed on the worker' : 'not hashed on the worker')
   `
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
@@ -86,6 +96,6 @@ t.test('an idle worker does not keep the process alive', async (t) => {
   ])
   clearTimeout(timer)
   child.kill('SIGKILL')
-  t.equal(out.trim(), 'hashed', 'the worker answered')
+  t.equal(out.trim(), 'hashed on the worker', 'the worker answered')
   t.equal(exited, 0, 'and the process ended by itself, the hasher never closed')
 })

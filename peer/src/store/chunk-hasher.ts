@@ -13,6 +13,16 @@ export interface HashReply {
   digest: Uint8Array
 }
 
+/** What a hasher has done so far: digests by where they were computed, and worker failures. */
+export interface HasherCounts {
+  /** Digests the worker computed. */
+  onWorker: number
+  /** Digests computed on the calling thread: short or unshared chunks, the worker's failures, after close. */
+  here: number
+  /** Times the worker could not start or stopped unasked (a crash), all told. */
+  workerFailures: number
+}
+
 /**
  * A chunk at least this long is worth the trip to the worker (a message each way, tens of
  * microseconds); a shorter one is hashed on the spot.
@@ -39,26 +49,37 @@ export class ChunkHasher {
   private readonly pending = new Map<number, (digest: Uint8Array | undefined) => void>()
   private failures = 0
   private closed = false
+  private readonly tally: HasherCounts = { onWorker: 0, here: 0, workerFailures: 0 }
 
   /** `workerUrl`: the worker's module (tests name one that fails). */
   constructor(private readonly workerUrl: URL = WORKER_URL) {}
 
+  /** A copy of the counts, which only the hasher changes: lets tests see which path was taken. */
+  get counts(): HasherCounts {
+    return { ...this.tally }
+  }
+
   async digest(data: Uint8Array): Promise<Uint8Array> {
-    const here = (): Uint8Array => sha256(data)
+    const here = (): Uint8Array => {
+      this.tally.here++
+      return sha256(data)
+    }
     if (this.closed || this.failures >= MAX_FAILURES || !(data.buffer instanceof SharedArrayBuffer) || data.length < OFFLOAD_BYTES) return here()
     const seq = ++this.seq
     let worker: Worker
     try {
       worker = this.worker ??= this.spawn()
     } catch {
-      this.failures++
+      this.failed()
       return here()
     }
     if (this.pending.size === 0) worker.ref()
     worker.postMessage({ seq, memory: data.buffer as SharedArrayBuffer, offset: data.byteOffset, length: data.length } satisfies HashRequest)
     const outcome = await new Promise<Uint8Array | undefined>((settle) => this.pending.set(seq, settle))
     // The worker stopped before answering: the chunk is still here, so hash it here.
-    return outcome ?? here()
+    if (outcome === undefined) return here()
+    this.tally.onWorker++
+    return outcome
   }
 
   /** Stops the worker; later digests are computed in place. */
@@ -67,6 +88,11 @@ export class ChunkHasher {
     const worker = this.worker
     this.worker = undefined
     await worker?.terminate()
+  }
+
+  private failed(): void {
+    this.failures++
+    this.tally.workerFailures++
   }
 
   private spawn(): Worker {
@@ -84,7 +110,7 @@ export class ChunkHasher {
     const stopped = (): void => {
       if (down) return
       down = true
-      if (!this.closed) this.failures++
+      if (!this.closed) this.failed()
       if (this.worker === worker) this.worker = undefined
       for (const settle of this.pending.values()) settle(undefined)
       this.pending.clear()
