@@ -28,12 +28,26 @@ export async function tempDir(t: Teardown, prefix = 'shoal-peer-'): Promise<stri
 
 const run = promisify(execFile)
 
-/** Mounts a size-limited tmpfs, unmounted at teardown; undefined where that cannot be done. */
-export async function smallFileSystem(t: Teardown, dir: string, size: string): Promise<string | undefined> {
+/**
+ * Why smallFileSystem cannot work here (not root, or no right to mount: a trial mount fails),
+ * or false where it can: a test's skip option, so the reason shows in the results.
+ */
+export async function noSmallFileSystem(): Promise<string | false> {
+  if (process.getuid?.() !== 0) return 'needs root to mount a small tmpfs'
+  const trial = await mkdtemp(join(tmpdir(), 'shoal-mount-trial-'))
+  try {
+    const failed = await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', trial]).then(() => run('umount', [trial]).then(() => undefined), (err: Error) => err)
+    return failed === undefined ? false : `cannot mount a tmpfs here: ${failed.message.trim()}`
+  } finally {
+    await rm(trial, { recursive: true, force: true })
+  }
+}
+
+/** Mounts a size-limited tmpfs, unmounted at teardown; fails where that cannot be done (see noSmallFileSystem). */
+export async function smallFileSystem(t: Teardown, dir: string, size: string): Promise<string> {
   const mount = join(dir, 'small')
   await mkdir(mount)
-  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount]).then(() => true, () => false)
-  if (!mounted) return undefined
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount])
   t.teardown(() => run('umount', ['-l', mount]))
   return mount
 }
