@@ -110,7 +110,7 @@ export function waitFor(emitter: NodeJS.EventEmitter<any>, event: string, option
       if (++seen >= max) finish(new Error(`${what} did not come in ${seen} '${event}' events`))
     }]]
     for (const [name, test] of Object.entries(failOn)) {
-      listeners.push([name, (...args) => test(...args) && finish(new Error(`'${name}' (${inspect(args)}) while waiting for ${what}`))])
+      listeners.push([name, (...args) => test(...args) && finish(new Error(`'${name}' (${inspect(args, { breakLength: Infinity })}) while waiting for ${what}`))])
     }
     const timer = setTimeout(() => finish(new Error(`${what} did not come within ${ms} ms`)), ms)
     function finish(err: Error | undefined, args: unknown[] = []): void {

@@ -17,7 +17,7 @@ import { DiskChunkStore } from '../src/store/disk-store.js'
 import { manifestFailure } from '../src/tracker/manifest-failure.js'
 import { FramedSocket } from '../src/wire/framed-socket.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
-import { fill, noSmallFileSystem, orTimeout, smallFileSystem, tempDir } from './helpers.js'
+import { fill, noSmallFileSystem, smallFileSystem, tempDir, waitFor } from './helpers.js'
 
 const CHUNK = 16 * 1024
 
@@ -49,11 +49,16 @@ async function swarm(t: Test, sources?: (found: SourcesMessage) => SourcesMessag
   return { state, tracker, dir, peer, file }
 }
 
-/** Resolves when the peer has completed the content (now or later). */
-async function completed(peer: Peer, id: string): Promise<void> {
-  const done = once(peer, 'complete')
-  if (peer.content(id).state !== 'downloading') return
-  await done
+/** Resolves when the peer has completed the content, now or within `ms`; fails at once if its download fails. */
+async function completed(peer: Peer, id: string, ms = 20_000): Promise<void> {
+  const { state, error } = peer.content(id)
+  if (state === 'failed') throw new Error(`the download failed: ${error}`)
+  await waitFor(peer, 'complete', { until: () => peer.content(id).state === 'seeding', failOn: { failed: (failed: string) => failed === id }, ms, what: 'the download to complete' })
+}
+
+/** Resolves once the peer holds `n` chunks of the content: within `ms`, and `n` chunks verified at the most. */
+async function holding(peer: Peer, id: string, n: number, ms = 10_000): Promise<void> {
+  await waitFor(peer, 'verified', { until: () => peer.content(id).have >= n, failOn: { failed: (failed: string) => failed === id }, ms, max: n, what: `${n} chunks held` })
 }
 
 t.test('share on one peer, get on another: same bytes, all verified', async (t) => {
@@ -104,7 +109,7 @@ t.test('a downloader serves what it has verified to a third peer', async (t) => 
   const shared = await a.share(path, { chunkSize: CHUNK })
   await b.get(shared.link, { output: join(dir, 'b.bin') })
   // Let b get a head start so it holds chunks c lacks.
-  while (b.content(shared.id).have < 8) await once(b, 'verified')
+  await holding(b, shared.id, 8)
   await c.get(shared.link, { output: join(dir, 'c.bin') })
   await Promise.all([completed(b, shared.id), completed(c, shared.id)])
   t.same(await readFile(join(dir, 'c.bin')), data)
@@ -126,7 +131,7 @@ t.test('a shared file edited while shared is not served where it changed, and it
   const lacksChunk3 = (m: TrackerMessage): boolean => m.type === 'register' && toHex(m.peerId) === a.peerId &&
     m.contents.some((c) => toHex(c.content) === shared.id && !Bitfield.fromWire(8, c.bitfield).has(3))
   t.ok(await tracker.waitFor(lacksChunk3), 'the tracker was sent the content without the changed chunk')
-  for (let i = 0; i < 50 && b.content(shared.id).have < 7; i++) await once(b, 'verified')
+  await holding(b, shared.id, 7)
   t.equal(b.content(shared.id).have, 7, 'the downloader got every chunk that still matches')
   t.match(a.content(shared.id), { have: 7, error: /1 chunks no longer match/ })
 })
@@ -196,7 +201,7 @@ t.test('a source claiming another peer\'s id is dropped with a back-off; the pee
   liar = await impostor(t, honest.peerId, CHUNKS)
   const b = await peer({ banAfter: 1, requestTimeoutMs: 200 })
   await b.get(shared.link, { output: join(dir, 'b.bin') })
-  t.equal(await orTimeout(completed(b, shared.id).then(() => 'complete'), 10_000), 'complete', 'the download completes from the honest peer')
+  await t.resolves(completed(b, shared.id, 10_000), 'the download completes from the honest peer')
   t.same(await readFile(join(dir, 'b.bin')), data)
   t.same(b.content(shared.id).banned, [], 'nobody is banned')
   t.same(state.reports.map((r) => toHex(r.peerId)), [], 'nobody is reported')
@@ -283,7 +288,7 @@ t.test('pause, resume and remove', async (t) => {
   const { path, data } = await file(12 * CHUNK)
   const shared = await a.share(path, { chunkSize: CHUNK })
   await b.get(shared.link, { output: join(dir, 'b.bin') })
-  await once(b, 'verified')
+  await holding(b, shared.id, 1)
   t.equal((await b.pause(shared.id)).state, 'paused')
   const have = b.content(shared.id).have
   t.ok(have < 12)
@@ -348,9 +353,9 @@ t.test('a download that fails when its store cannot save anything still shows th
   const small = await smallFileSystem(t, dir, '1m')
   const b = await peer({ dataDir: join(small, 'data') })
   await b.get(shared.link, { output: join(dir, 'b.bin') })
-  await once(b, 'verified')
+  await holding(b, shared.id, 1)
   await fill(join(small, 'filler'))
-  const [, why] = await once(b, 'failed')
+  const [, why] = await waitFor(b, 'failed', { match: (failed: string) => failed === shared.id, failOn: { complete: (done: string) => done === shared.id }, ms: 10_000, what: 'the download to fail' })
   t.match(b.content(shared.id), { state: 'failed', error: why })
 })
 
@@ -362,7 +367,7 @@ t.test('a restarted downloader resumes from its verified chunks', async (t) => {
   const bDir = join(dir, 'restarting')
   let b = await peer({ dataDir: bDir })
   await b.get(shared.link, { output: join(dir, 'b.bin') })
-  while (b.content(shared.id).have < 6) await once(b, 'verified')
+  await holding(b, shared.id, 6)
   await b.close()
   b = await peer({ dataDir: bDir })
   const resumedWith = b.content(shared.id).have
@@ -409,11 +414,11 @@ t.test('the peers a link names are kept: a restarted download goes on from them 
   const bDir = join(dir, 'restarting')
   let b = await peer({ dataDir: bDir, trackerTimeoutMs: 300 })
   await b.get(link, { output: join(dir, 'b.bin') })
-  while (b.content(shared.id).have < 6) await once(b, 'verified')
+  await holding(b, shared.id, 6)
   await b.close()
   b = await peer({ dataDir: bDir, trackerTimeoutMs: 300 })
   t.ok(b.content(shared.id).have < 32, 'restarted mid-way')
-  t.equal(await orTimeout(completed(b, shared.id).then(() => 'complete'), 20_000), 'complete', 'completed from the peer the link named')
+  await t.resolves(completed(b, shared.id), 'completed from the peer the link named')
   t.same(await readFile(join(dir, 'b.bin')), data)
 })
 
