@@ -12,7 +12,7 @@ import { ChunkHasher } from '../src/store/chunk-hasher.js'
 import { DiskChunkStore } from '../src/store/disk-store.js'
 import { TrackerPool } from '../src/tracker/tracker-pool.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
-import { tempDir } from './helpers.js'
+import { orTimeout, tempDir } from './helpers.js'
 
 /** At the hash worker's threshold, so pieces go through the worker as in a real download. */
 const CHUNK = 256 * 1024
@@ -81,15 +81,19 @@ t.test('a download whose disk falls behind pauses its requests: received pieces 
   const record = await store.add({ manifestBytes: built.bytes, root: join(dir, 'out.bin'), role: 'download', trackers: [] })
   const log = pino({ level: 'silent' })
   const trackers = new TrackerPool({ store, peerId: randomBytes(16), key: randomBytes(16), port: 0, load: () => 0, backoff: { initialMs: 50, maxMs: 100 }, requestTimeoutMs: 1000, haveDelayMs: 5, log })
-  let done: () => void = () => undefined
-  const finished = new Promise<void>((resolve) => (done = resolve))
+  /** Settles when the download ends, done or failed (a failure fails the test there and then). */
+  let ended: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => (ended = resolve))
   const download = new Download({
     record, store, peerId: randomBytes(16), trackers, peers: [{ host: '127.0.0.1', port: seeder.port }], limit: pLimit(64), bucket: new TokenBucket(0), log,
     options: {
       perPeerInflight: PER_PEER_INFLIGHT, requestTimeoutMs: 5000, connectTimeoutMs: 2000, banAfter: 2, maxPeers: 4, findIntervalMs: 1000, maxInvalid: 8,
       storeBacklogBytes: BACKLOG_CHUNKS * CHUNK,
     },
-    onVerified: () => undefined, onDone: () => done(), onFailed: (err) => t.fail(err.message),
+    onVerified: () => undefined, onDone: () => ended(), onFailed: (err) => {
+      t.fail(err.message)
+      ended()
+    },
   })
   t.teardown(() => download.stop())
   download.start()
@@ -103,8 +107,8 @@ t.test('a download whose disk falls behind pauses its requests: received pieces 
   t.ok(seeder.status().contents.find((c) => c.id === shared.id)!.uploadedBytes <= BACKLOG_CHUNKS * CHUNK, 'the seeder was asked for no more than that')
 
   gate.letThrough()
-  await finished
-  t.ok(download.complete, 'the download completes once the disk catches up')
+  t.equal(await orTimeout(finished.then(() => 'ended'), 20_000), 'ended', 'the download ends')
+  t.ok(download.complete, 'complete, once the disk catches up')
   t.ok((await readFile(join(dir, 'out.bin'))).equals(data), 'the file on disk has the right bytes')
   t.ok(store.get(record.id)!.have.complete, 'and every chunk is marked verified')
 })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -12,18 +12,18 @@ import { TokenBucket } from '../src/rate/token-bucket.js'
 import { manifestFromPath } from '../src/share/manifest-from-path.js'
 import { MemoryChunkStore } from '../src/store/memory-store.js'
 import { TrackerPool } from '../src/tracker/tracker-pool.js'
-import { tempDir } from './helpers.js'
+import { tempDir, waitFor } from './helpers.js'
 
 const CHUNK = 16 * 1024
 
 t.test('a download waiting for sources takes no tokens from the shared download limit', async (t) => {
   // A source that hangs up on every connection: the download keeps waiting for one that works.
   const attempts: number[] = []
-  const wakes: (() => void)[] = []
+  const accepted = new EventEmitter()
   const source = createServer((socket) => {
     attempts.push(Date.now())
     socket.destroy()
-    wakes.splice(0).forEach((wake) => wake())
+    accepted.emit('attempt')
   })
   source.listen(0, '127.0.0.1')
   await once(source, 'listening')
@@ -50,7 +50,7 @@ t.test('a download waiting for sources takes no tokens from the shared download 
   download.start()
 
   // The retry comes from a tick, which pumps right after it; ticks come every 20 ms, so by then many have.
-  while (attempts.length < 2) await new Promise<void>((resolve) => wakes.push(resolve))
+  await waitFor(accepted, 'attempt', { until: () => attempts.length >= 2, ms: 10_000, max: 2, what: 'a second connection to the source' })
   t.ok(attempts[1] - attempts[0] >= 500, 'the source was retried after a back-off, many ticks later')
   const took = await bucket.take(CHUNK, AbortSignal.timeout(1000)).then(() => true, () => false)
   t.ok(took, 'the chunk\'s worth of tokens is still there for a download that has a source')
