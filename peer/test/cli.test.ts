@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -9,7 +8,7 @@ import t from 'tap'
 import { startDaemon } from '../src/index.js'
 import { formatBytes, formatRate, parseSize } from '../src/cli/units.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
-import { tempDir } from './helpers.js'
+import { tempDir, waitFor } from './helpers.js'
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
 
@@ -151,23 +150,19 @@ t.test('shoal daemon runs in the foreground and stops cleanly', async (t) => {
     '--upload-limit', '1M', '--reconnect-initial-ms', '50'], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => child.kill('SIGKILL'))
   const lines = createInterface({ input: child.stdout! })
-  let ready: Record<string, unknown> | undefined
-  for await (const line of lines) {
-    const entry = JSON.parse(line) as Record<string, unknown>
-    if (entry.msg === 'daemon ready') {
-      ready = entry
-      break
-    }
-  }
+  const [line] = await waitFor(lines, 'line', {
+    match: (line: string) => line.includes('"msg":"daemon ready"'), failOn: { close: () => true }, ms: 20_000, what: 'the daemon ready line',
+  })
+  const ready = JSON.parse(line as string) as Record<string, unknown>
   t.match(ready, { dataDir: dir, trackers: [tracker.url] })
-  const port = ready!.port as number
+  const port = ready.port as number
   const second = await shoal(['daemon', '--data-dir', dir, '--port', '0'])
   t.equal(second.code, 1)
   t.match(second.stderr, /another daemon is using it/)
   const clash = await shoal(['daemon', '--data-dir', await tempDir(t), '--host', '127.0.0.1', '--port', String(port)])
   t.match(clash.stderr, /^shoal: cannot listen on 127\.0\.0\.1:\d+: it is in use\n$/)
   child.kill('SIGTERM')
-  const [code] = await once(child, 'exit')
+  const [code] = await waitFor(child, 'exit', { ms: 10_000, what: 'the daemon to exit' })
   t.equal(code, 0)
 })
 
