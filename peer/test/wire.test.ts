@@ -71,8 +71,18 @@ async function setup(t: Test, over: Partial<WireServerInit> = {}, shape = { chun
   return { server, port, data, built, content, client, raw, uploaded, store }
 }
 
+/** The next `event` of a downloader within `ms`; fails if its connection closes first. */
+function next(c: WireClient, event: string, ms = 5000): Promise<unknown[]> {
+  return waitFor(c, event, { failOn: { close: () => true }, ms })
+}
+
 function nextPiece(c: WireClient) {
-  return once(c, 'piece') as Promise<[{ id: number; chunk: number }, Uint8Array]>
+  return next(c, 'piece', 10_000) as Promise<[{ id: number; chunk: number }, Uint8Array]>
+}
+
+/** 'closed' once `it` closes, or 'timeout' if it has not within `ms`. */
+function closedWithin(it: FramedSocket | WireClient, ms: number): Promise<'closed' | 'timeout'> {
+  return orTimeout(once(it, 'close').then(() => 'closed' as const), ms)
 }
 
 /** A peer-wire server on 127.0.0.1 that answers each message as `answer` says: a peer misbehaving on purpose. */
@@ -127,9 +137,9 @@ t.test('requests for chunks not held or out of range are rejected', async (t) =>
   const { client } = await setup(t)
   const c = await client()
   c.request(4, CHUNK)
-  t.match(await once(c, 'rejected'), [{ chunk: 4 }, ErrorCode.NOT_FOUND])
+  t.match(await next(c, 'rejected'), [{ chunk: 4 }, ErrorCode.NOT_FOUND])
   c.request(3, CHUNK + 1)
-  t.match(await once(c, 'rejected'), [{ chunk: 3 }, ErrorCode.OUT_OF_RANGE])
+  t.match(await next(c, 'rejected'), [{ chunk: 3 }, ErrorCode.OUT_OF_RANGE])
 })
 
 t.test('a content not served is refused at the handshake', async (t) => {
@@ -143,7 +153,7 @@ t.test('new chunks are announced to connected downloaders', async (t) => {
   const c = await client()
   store.get(built.id)!.have.set(4)
   server.announce(built.id, [4])
-  t.same(await once(c, 'have'), [[4]])
+  t.same(await next(c, 'have'), [[4]])
   t.ok(c.bitfield.has(4))
   t.equal(server.connections(built.id), 1)
 })
@@ -155,7 +165,7 @@ t.test('saturated upload slots answer busy', async (t) => {
   a.request(0, CHUNK)
   a.request(1, CHUNK)
   b.request(2, CHUNK)
-  t.match(await once(b, 'busy'), [{ chunk: 2 }, 250])
+  t.match(await next(b, 'busy'), [{ chunk: 2 }, 250])
   await nextPiece(a)
   await nextPiece(a)
   b.request(2, CHUNK)
@@ -174,7 +184,7 @@ t.test('the upload limit holds and a cancelled request is not sent', async (t) =
   const third = c.request(2, CHUNK)
   c.cancel(third.id)
   c.request(3, CHUNK)
-  while (pieces.length < 3) await once(c, 'piece')
+  await waitFor(c, 'piece', { until: () => pieces.length >= 3, failOn: { close: () => true }, ms: 5000, what: '3 pieces' })
   const seconds = (performance.now() - start) / 1000
   t.same(pieces, [0, 1, 3])
   t.ok(seconds >= (3 * CHUNK) / rate - 0.05, `3 chunks at ${rate} B/s took ${seconds.toFixed(2)} s`)
@@ -184,22 +194,21 @@ t.test('too many queued requests are refused', async (t) => {
   const { client } = await setup(t, { bucket: new TokenBucket(1024, 1), policy: { maxInvalid: 3, maxQueued: 2, busyRetryMs: 250, yieldMs: 1000, stallTimeoutMs: 5000 } })
   const c = await client()
   for (let i = 0; i < 3; i++) c.request(i, CHUNK)
-  t.match(await once(c, 'rejected'), [{}, ErrorCode.LIMIT_EXCEEDED])
+  t.match(await next(c, 'rejected'), [{}, ErrorCode.LIMIT_EXCEEDED])
 })
 
 t.test('bad frames get error codes until the budget is spent', async (t) => {
   // Well within the handshake and idle timeouts, so only what was sent can close them.
-  const closed = (framed: FramedSocket) => orTimeout(once(framed, 'close').then(() => 'closed'), 1000)
   const { raw, content } = await setup(t, { handshakeTimeoutMs: 60_000 })
   const { framed, inbox, received } = await raw()
-  const firstClosed = closed(framed)
+  const firstClosed = closedWithin(framed, 1000)
   framed.send({ type: 'request', id: 1, content, chunk: 0, offset: 0, length: CHUNK })
   await received(1)
   t.match(inbox.shift(), { type: 'error', code: ErrorCode.BAD_MESSAGE, message: /handshake first/ })
   t.equal(await firstClosed, 'closed', 'and the connection is closed')
 
   const second = await raw()
-  const secondClosed = closed(second.framed)
+  const secondClosed = closedWithin(second.framed, 1000)
   second.framed.send({ type: 'handshake', version: PROTOCOL_VERSION, peerId: clientId, content })
   await second.received(2)
   second.inbox.length = 0
@@ -215,7 +224,7 @@ t.test('a frame length over the cap ends the connection at once', async (t) => {
   const { raw } = await setup(t, { handshakeTimeoutMs: 60_000 })
   const { framed, socket } = await raw()
   socket.write(frameHeader(0xffffffff))
-  t.equal(await orTimeout(once(framed, 'close').then(() => 'closed'), 1000), 'closed', 'closed at the length')
+  t.equal(await closedWithin(framed, 1000), 'closed', 'closed at the length')
 })
 
 t.test('a failed accept is logged and the server keeps serving', async (t) => {
@@ -223,7 +232,7 @@ t.test('a failed accept is logged and the server keeps serving', async (t) => {
   const { server, client } = await setup(t, { log })
   // Running out of file descriptors cannot be arranged here; the listening server reports it like this.
   server['server'].emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }))
-  t.match(await line, { msg: 'could not accept a peer-wire connection', err: { code: 'EMFILE' } })
+  t.match(await orTimeout(line, 1000), { msg: 'could not accept a peer-wire connection', err: { code: 'EMFILE' } })
   const c = await client()
   c.request(0, CHUNK)
   t.match((await nextPiece(c))[0], { chunk: 0 })
@@ -240,7 +249,7 @@ t.test('a frame longer than anything a downloader sends ends the connection with
   // All but the last byte of a frame one byte too long: the server must not wait for it.
   socket.write(frameHeader(MAX_PEER_CLIENT_FRAME + 1))
   socket.write(Buffer.alloc(MAX_PEER_CLIENT_FRAME))
-  t.equal(await orTimeout(once(framed, 'close').then(() => 'closed'), 2000), 'closed', 'the connection is closed at the length')
+  t.equal(await closedWithin(framed, 2000), 'closed', 'the connection is closed at the length')
 })
 
 t.test('a downloader reads frames no longer than the content\'s pieces and haves', async (t) => {
@@ -283,21 +292,20 @@ t.test('a piece or have the downloader does not hand on gives its receive block 
   const c = await WireClient.connect({ ...source, peerId: clientId, content: new Uint8Array(32), chunkSize: CHUNK, chunkCount: chunks, timeoutMs: 2000, maxInvalid: 3, pool })
   t.teardown(() => c.close())
   c.request(0, CHUNK)
-  await once(c, 'bad')
+  await next(c, 'bad')
   t.ok(blockBack(), 'after a piece of the wrong chunk')
   c.cancel(c.request(2, CHUNK).id)
-  await once(c, 'have')
+  await next(c, 'have')
   t.ok(blockBack(), 'after a piece for a cancelled request')
   c.request(4, CHUNK)
-  t.equal(((await once(c, 'have'))[0] as number[]).length, chunks)
+  t.equal(((await next(c, 'have'))[0] as number[]).length, chunks)
   t.ok(blockBack(), 'after a have naming every chunk')
 })
 
 t.test('a silent connection is dropped after the handshake timeout', async (t) => {
   const { raw } = await setup(t, { handshakeTimeoutMs: 50 })
   const { framed } = await raw()
-  await once(framed, 'close')
-  t.pass('closed')
+  t.equal(await closedWithin(framed, 1000), 'closed', 'long before the idle timeout')
 })
 
 t.test('a saturated server holding the whole content refuses chunks it has sent more often than others', async (t) => {
@@ -337,7 +345,7 @@ t.test('a rate-limited seed refuses a second copy while another chunk has not go
   a.request(0, CHUNK)
   t.match((await nextPiece(a))[0], { chunk: 0 })
   b.request(0, CHUNK)
-  const [req, code] = await once(b, 'rejected') as [{ chunk: number }, string]
+  const [req, code] = await next(b, 'rejected') as [{ chunk: number }, string]
   t.equal(req.chunk, 0)
   t.equal(code, ErrorCode.BUSY, 'with nothing else queued, the limit alone makes the upload the bottleneck')
   a.request(1, CHUNK)
@@ -377,7 +385,7 @@ t.test('a peer asking for the manifest again and again without reading is discon
   honest.request(0, CHUNK)
   t.match((await nextPiece(honest))[0], { chunk: 0 }, 'the downloader is served')
   r.socket.resume()
-  t.equal(await orTimeout(once(r.framed, 'close').then(() => 'closed'), 5000), 'closed', 'the asker is disconnected')
+  t.equal(await closedWithin(r.framed, 5000), 'closed', 'the asker is disconnected')
   const manifests = r.inbox.filter((m) => m.type === 'manifest').length
   t.ok(manifests <= 3, `${manifests} of 10,000 manifests asked for were sent`)
   t.match(r.inbox.filter((m) => m.type === 'error'), [{ code: ErrorCode.LIMIT_EXCEEDED }], 'asking again before the last manifest went out is invalid')
@@ -452,7 +460,7 @@ t.test('a peer that stops reading gives its upload slot to others and is disconn
   honest.on('rejected', retry)
   honest.request(0, BIG.chunkSize)
   t.match((await nextPiece(honest))[0], { chunk: 0 }, `a well-behaved peer is served (after ${busy} busy replies)`)
-  t.match(await line, { msg: /peer stopped reading \(took no bytes for 1500 ms\); connection closed/ }, 'the stalled reader is disconnected with a clear log line')
+  t.match(await orTimeout(line, 10_000), { msg: /peer stopped reading \(took no bytes for 1500 ms\); connection closed/ }, 'the stalled reader is disconnected with a clear log line')
   const lived = Date.now() - started
   t.ok(lived >= 1500, `after the stall timeout (${lived} ms)`)
 })
@@ -471,7 +479,7 @@ t.test('a peer that sends on without reading its replies is disconnected once th
   r.socket.write(Buffer.concat(Array.from({ length: 100_000 }, () => frame)))
   t.match(await orTimeout(line, 10_000), { msg: /^peer stopped reading \(\d+ bytes would be unsent\); connection closed$/ }, 'a log line says why')
   r.socket.resume()
-  await orTimeout(once(r.framed, 'close'), 2000)
+  t.equal(await closedWithin(r.framed, 2000), 'closed')
   t.equal(server.connections(built.id), 0, 'the connection is gone')
 })
 
@@ -513,7 +521,7 @@ t.test('an idle connection is closed after the idle timeout', async (t) => {
   const c = await client()
   c.request(0, CHUNK)
   await nextPiece(c)
-  await once(c, 'close')
+  t.equal(await closedWithin(c, 2000), 'closed')
   t.ok(Date.now() - started >= 200, `closed after ${Date.now() - started} ms`)
 })
 
@@ -523,9 +531,9 @@ t.test('at the connection cap a new connection replaces the longest idle one', a
   const b = await client(new Uint8Array(16).fill(4))
   b.request(0, CHUNK)
   await nextPiece(b)
-  const aClosed = once(a, 'close')
+  const aClosed = closedWithin(a, 1000)
   const c = await client(new Uint8Array(16).fill(5))
-  await aClosed
+  t.equal(await aClosed, 'closed')
   t.ok(a.closed && !b.closed, 'the longest idle went')
   c.request(1, CHUNK)
   t.match((await nextPiece(c))[0], { chunk: 1 }, 'the newcomer is served')
@@ -543,7 +551,6 @@ t.test('connections waiting for their handshake are capped at twice the connecti
   // No handshake timeout comes meanwhile: only the cap closes them.
   const { raw, content } = await setup(t, { maxConnections: 1, handshakeTimeoutMs: 60_000 })
   type Raw = Awaited<ReturnType<typeof raw>>
-  const closed = (r: Raw) => orTimeout(once(r.framed, 'close').then(() => 'closed'), 1000)
   /** The server still serves it: a get-manifest, answered before the handshake, is answered (received fails on a close). */
   const served = async (...conns: Raw[]) => {
     for (const r of conns) {
@@ -555,11 +562,11 @@ t.test('connections waiting for their handshake are capped at twice the connecti
   const first = await raw()
   const second = await raw()
   t.ok(await served(first, second), 'two wait for their handshake')
-  const firstClosed = closed(first)
+  const firstClosed = closedWithin(first.framed, 1000)
   const third = await raw()
   t.equal(await firstClosed, 'closed', 'a third closes the oldest')
   t.ok(await served(second, third), 'and only it')
-  const secondClosed = closed(second)
+  const secondClosed = closedWithin(second.framed, 1000)
   const fourth = await raw()
   t.equal(await secondClosed, 'closed', 'a fourth closes the next oldest')
   t.ok(await served(third, fourth), 'and only it')
