@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import t from 'tap'
 import type { Test } from 'tap'
 import { pino } from 'pino'
@@ -8,6 +7,7 @@ import { Backoff } from '../src/tracker/backoff.js'
 import { TrackerClient } from '../src/tracker/tracker-client.js'
 import type { TrackerClientInit } from '../src/tracker/tracker-client.js'
 import { fakeTracker } from './fake-tracker.js'
+import { waitFor } from './helpers.js'
 
 const log = pino({ level: 'silent' })
 const content = new Uint8Array(32).fill(9)
@@ -22,6 +22,9 @@ function client(t: Test, url: string, over: Partial<TrackerClientInit> = {}) {
   t.teardown(() => c.close())
   return { c, state }
 }
+
+/** The client's next `event`, within 5 s. */
+const next = (c: TrackerClient, event: string) => waitFor(c, event, { ms: 5000 })
 
 const registers = (msgs: { type: string }[]) => msgs.filter((m) => m.type === 'register') as RegisterMessage[]
 
@@ -55,12 +58,12 @@ t.test('reconnects after a drop and re-registers the current state', async (t) =
   const tracker = await fakeTracker(t)
   const { c, state } = client(t, tracker.url)
   c.start()
-  await once(c, 'registered')
+  await next(c, 'registered')
   state.contents = [...state.contents, { content: new Uint8Array(32).fill(7), chunkCount: 3, bitfield: Uint8Array.of(0) }]
-  const down = once(c, 'down')
+  const down = next(c, 'down')
   for (const ws of tracker.sockets) ws.close(CloseCode.GOING_AWAY, 'restarting')
   t.same(await down, ['restarting'])
-  await once(c, 'registered')
+  await next(c, 'registered')
   const regs = registers(tracker.received)
   t.equal(regs.length, 2)
   t.equal(regs[1].contents.length, 2, 'the second register carries the new content')
@@ -70,14 +73,14 @@ t.test('keeps retrying while the tracker is away, then registers when it is back
   const first = await fakeTracker(t)
   const { c } = client(t, first.url)
   c.start()
-  await once(c, 'registered')
+  await next(c, 'registered')
   const port = first.port
   await first.close()
-  await once(c, 'down')
+  await next(c, 'down')
   await t.rejects(c.ready(1000), { code: ErrorCode.UNREACHABLE, message: /cannot reach tracker/ }, 'ready fails fast while down')
-  await once(c, 'down')
+  await next(c, 'down')
   const second = await fakeTracker(t, { port })
-  await once(c, 'registered')
+  await next(c, 'registered')
   t.equal(registers(second.received).length, 1)
   t.ok(c.registered)
 })
@@ -116,7 +119,7 @@ t.test(`keeps retrying slowly on close ${CloseCode.PEER_ID_TAKEN} (the id may be
   c.start()
   await t.rejects(c.ready(2000), { message: /go away/ })
   t.equal(c.state, 'waiting', 'not stopped: it will try again')
-  await once(c, 'registered')
+  await next(c, 'registered')
   t.equal(registers(tracker.received).length, 4, 'three refusals, then registered')
   const gaps = downs.slice(1).map((at, i) => at - downs[i])
   t.equal(gaps.length, 2)
@@ -181,9 +184,9 @@ t.test('a tracker that stops answering pings is dropped and reconnected', async 
   const tracker = await fakeTracker(t, { autoPong: false })
   const { c } = client(t, tracker.url, { heartbeatMs: 30 })
   c.start()
-  await once(c, 'registered')
-  await once(c, 'down')
-  await once(c, 'registered')
+  await next(c, 'registered')
+  await next(c, 'down')
+  await next(c, 'registered')
   t.ok(registers(tracker.received).length >= 2)
 })
 
