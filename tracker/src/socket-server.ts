@@ -29,7 +29,10 @@ export class SocketServer {
       verifyClient: (info, answer) => this.admits(observedAddress(info.req, config.trustProxy)) ? answer(true) : answer(false, 429, 'too many connections from this address'),
     })
     this.wss.on('connection', (ws, req) => this.accept(ws, req.socket as Socket, observedAddress(req, config.trustProxy)))
-    this.wss.on('error', (err) => config.logger.error({ err }, 'websocket server error'))
+    // ws repeats the HTTP server's errors; one that stops the listen is the CLI's to report, in one line.
+    this.wss.on('error', (err) => {
+      if (server.listening) config.logger.error({ err }, 'websocket server error')
+    })
     this.sweepTimer = setInterval(() => this.sweep(performance.now()), config.sweepIntervalMs)
     this.sweepTimer.unref()
   }
