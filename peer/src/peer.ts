@@ -146,7 +146,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.store = new DiskChunkStore({
       location: join(o.dataDir, 'db'), digest: (data) => this.hasher.digest(data),
       onRecheck: (id, rechecked, lost, live) => {
-        o.log.info({ content: id, rechecked, lost }, live ? 'a shared file changed; its chunks re-hashed' : 'files changed while stopped; chunks re-hashed')
+        // Chunks lost from a share need a person (share the new version); re-hashing alone does not.
+        o.log[lost > 0 ? 'warn' : 'info']({ content: id, rechecked, lost }, live ? 'a shared file changed; its chunks re-hashed' : 'files changed while stopped; chunks re-hashed')
         // The trackers learn what is held now; at start they are told when they register.
         if (live && lost > 0) this.trackers.resync()
       },

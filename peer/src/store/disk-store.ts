@@ -222,7 +222,7 @@ export class DiskChunkStore implements ChunkStore {
   private async recheckShared(entry: DiskEntry, fileIndex: number): Promise<void> {
     const { rechecked, lost } = await this.recheck(entry, [fileIndex])
     entry.stamps[fileIndex] = await entry.files.stamp(fileIndex).catch(() => null)
-    if (lost > 0) entry.record.error = `${lost} chunks no longer match the shared files`
+    if (lost > 0) entry.record.error = noLongerMatching(lost)
     if (this.readOnly === undefined && !this.closing) {
       await this.inTurn(() => this.db.batch()
         .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
@@ -317,7 +317,7 @@ export class DiskChunkStore implements ChunkStore {
       if (entry.record.role === 'download') await entry.files.create(false).catch(() => undefined)
       const { rechecked, lost } = await this.recheck(entry, changed)
       entry.stamps = await this.stampAll(entry)
-      if (lost > 0 && entry.record.role === 'seed') entry.record.error = `${lost} chunks no longer match the shared files`
+      if (lost > 0 && entry.record.role === 'seed') entry.record.error = noLongerMatching(lost)
       // Read-only, the result stays in memory: the next open checks again.
       if (this.readOnly === undefined) await this.db.batch()
         .put(id, this.stateOf(entry), { sublevel: this.records })
@@ -408,4 +408,9 @@ function toBitfield(size: number, bytes: Uint8Array | undefined): Bitfield {
 /** Whether a file's size and mtime are still those stamped (a missing file or stamp never is). */
 function sameStamp(now: FileStamp | null, was: FileStamp | null | undefined): boolean {
   return now !== null && was !== null && was !== undefined && now.size === was.size && now.mtimeMs === was.mtimeMs
+}
+
+/** The error a shared content gets when some of its chunks no longer match its files. */
+function noLongerMatching(lost: number): string {
+  return `${lost} ${lost === 1 ? 'chunk no longer matches' : 'chunks no longer match'} the shared files; the rest is still served`
 }
