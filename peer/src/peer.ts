@@ -206,7 +206,9 @@ export class Peer extends EventEmitter<PeerEvents> {
       }
       return this.statusOf(existing)
     }
-    const trackers = this.trackerList(link.trackers.length > 0 ? link.trackers : undefined)
+    // A link may name peers alone (no tracker): then a daemon without trackers of its own fetches from them.
+    const peersOnly = link.trackers.length === 0 && this.options.trackers.length === 0 && (link.peers ?? []).length > 0
+    const trackers = peersOnly ? [] : this.trackerList(link.trackers.length > 0 ? link.trackers : undefined)
     // The content's own link must be printable later (its status shows it); refused before anything is asked.
     formatLink({ content: link.content, trackers })
     for (const url of trackers) this.fetching.set(url, (this.fetching.get(url) ?? 0) + 1)

@@ -27,3 +27,11 @@ t.test('a tracker without the manifest: the downloader fetches it from a peer th
   t.equal(done.sources.find((s) => s.peerId === seeder.peerId)?.chunks, shared.chunks, 'every chunk came from the peer the link names')
   t.ok(b.logs().some((e) => e.msg === 'download started' && e.content === shared.id), 'the download started from the peer’s manifest')
 })
+
+t.test('a link that names peers and no tracker works on a daemon with no tracker of its own', async (t) => {
+  const { dir, seeder, hash, shared } = await startSwarm(t, { size: 1024 * 1024 })
+  const b = await startPeer(t, { tuning: FAST })
+  await startGet(b, formatLink({ content: fromHex(shared.id, 32)!, trackers: [], peers: [{ host: '127.0.0.1', port: seeder.port }] }), join(dir, 'b.bin'))
+  await waitContent(b, shared.id, isDone, 'B complete from the peer alone')
+  t.equal(await sha256File(join(dir, 'b.bin')), hash, 'the file is right')
+})
