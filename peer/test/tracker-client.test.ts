@@ -4,7 +4,9 @@ import { pino } from 'pino'
 import { CloseCode, ErrorCode, PROTOCOL_VERSION, trackerCodec } from '@shoal/protocol'
 import type { HeldContent, RegisterMessage } from '@shoal/protocol'
 import { Backoff } from '../src/tracker/backoff.js'
+import { MemoryChunkStore } from '../src/store/memory-store.js'
 import { TrackerClient } from '../src/tracker/tracker-client.js'
+import { TrackerPool } from '../src/tracker/tracker-pool.js'
 import type { TrackerClientInit } from '../src/tracker/tracker-client.js'
 import { fakeTracker } from './fake-tracker.js'
 import { waitFor } from './helpers.js'
@@ -274,4 +276,15 @@ t.test('ready() between attempts tries again at once instead of failing or waiti
   await c.ready(2000)
   t.ok(c.registered, 'registered as soon as someone asked')
   t.equal(registers(again.received).length, 1)
+})
+
+t.test('a closed pool opens no connection: a request still under way at shutdown is refused', async (t) => {
+  const tracker = await fakeTracker(t)
+  const pool = new TrackerPool({ store: new MemoryChunkStore(), peerId: new Uint8Array(16).fill(1), key: new Uint8Array(16).fill(2), port: 1, load: () => 0, backoff: { initialMs: 10, maxMs: 20 }, requestTimeoutMs: 1000, haveDelayMs: 5, log })
+  const before = pool.ensure(tracker.url)
+  const waiting = before.ready(5000)
+  pool.close()
+  await t.rejects(waiting, { code: ErrorCode.UNREACHABLE }, 'whoever waited for the tracker learns at once')
+  t.throws(() => pool.ensure(tracker.url), { code: ErrorCode.UNREACHABLE, message: /shutting down/ })
+  t.same(pool.status(), [], 'and no client is left')
 })

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { fromHex } from '@shoal/protocol'
+import { ErrorCode, fromHex, ShoalError } from '@shoal/protocol'
 import type { HeldContent } from '@shoal/protocol'
 import type { ChunkStore, ContentRecord } from '../store/chunk-store.js'
 import { TrackerClient } from './tracker-client.js'
@@ -32,6 +32,7 @@ export interface TrackerStatus {
  */
 export class TrackerPool extends EventEmitter<{ registered: [string] }> {
   private readonly clients = new Map<string, TrackerClient>()
+  private closed = false
 
   constructor(private readonly init: TrackerPoolInit) {
     super()
@@ -42,6 +43,8 @@ export class TrackerPool extends EventEmitter<{ registered: [string] }> {
    * refused it for good (a share may since have made it trusted with the token).
    */
   ensure(url: string): TrackerClient {
+    // A request still under way when the daemon stops must not open connections after it.
+    if (this.closed) throw new ShoalError(ErrorCode.UNREACHABLE, `cannot reach tracker ${url}: the daemon is shutting down`)
     let client = this.clients.get(url)
     if (client !== undefined && client.state !== 'stopped') return client
     client?.close()
@@ -91,6 +94,7 @@ export class TrackerPool extends EventEmitter<{ registered: [string] }> {
   }
 
   close(): void {
+    this.closed = true
     for (const c of this.clients.values()) c.close()
     this.clients.clear()
   }
