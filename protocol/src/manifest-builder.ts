@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
 import { InvalidArgumentError } from './errors.js'
 import { HASH_BYTES, MAX_CHUNKS } from './limits.js'
-import { chooseChunkSize, chunkCountOf, isValidChunkSize, MANIFEST_VERSION, validateManifest } from './manifest.js'
+import { chooseChunkSize, chunkCountOf, isValidChunkSize, MANIFEST_VERSION, validateFileList, validateManifest } from './manifest.js'
 import type { Manifest, ManifestFile } from './manifest.js'
 import { merkleRoot } from './merkle.js'
 import { comparePaths } from './paths.js'
@@ -32,6 +32,8 @@ export class ManifestBuilder {
 
   constructor(private readonly init: ManifestBuilderInit) {
     this.files = [...init.files].sort((a, b) => comparePaths(a.path, b.path))
+    // Names, paths and the file count are known now: a bad one fails before any byte is read, not after.
+    validateFileList(init.name, init.kind, this.files)
     for (const f of this.files) {
       if (!Number.isSafeInteger(f.size) || f.size < 0) throw new InvalidArgumentError('files', `size of "${f.path}" must be a non-negative integer`)
     }

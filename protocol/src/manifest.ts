@@ -152,16 +152,25 @@ function isSafeInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 }
 
+/**
+ * The rules on a manifest's name and file list alone (files in canonical order): a builder
+ * checks them before it reads a byte, and every manifest obeys them.
+ */
+export function validateFileList(name: string, kind: Manifest['kind'], files: readonly ManifestFile[]): void {
+  checkName(name)
+  if (files.length > MAX_FILES) throw new BadManifestError(`a content holds at most ${MAX_FILES} files; this one has more`)
+  if (kind === 'file' && (files.length !== 1 || files[0].path !== name)) {
+    throw new BadManifestError('a single-file manifest lists exactly one file, named like the content')
+  }
+  if (kind === 'directory') checkFileSet(files.map((f) => f.path))
+}
+
 /** Every rule a manifest obeys, whether built here or received. */
 export function validateManifest(m: Manifest): void {
-  checkName(m.name)
+  validateFileList(m.name, m.kind, m.files)
   if (!isValidChunkSize(m.chunkSize)) throw new BadManifestError(`chunk size ${m.chunkSize} must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`)
   const chunks = chunkCountOf(m.size, m.chunkSize)
   if (chunks > MAX_CHUNKS) throw new BadManifestError(`content needs ${chunks} chunks, more than ${MAX_CHUNKS}`)
-  if (m.kind === 'file' && (m.files.length !== 1 || m.files[0].path !== m.name)) {
-    throw new BadManifestError('a single-file manifest lists exactly one file, named like the content')
-  }
-  if (m.kind === 'directory') checkFileSet(m.files.map((f) => f.path))
   let total = 0
   for (const f of m.files) total += f.size
   if (total !== m.size) throw new BadManifestError('file sizes do not add up to the content size')
