@@ -1,19 +1,26 @@
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Test } from 'tap'
-import { ErrorCode } from '@shoal/protocol'
-import { ControlClient } from '../src/index.js'
+import { CloseCode, ErrorCode } from '@shoal/protocol'
+import { ControlClient, startDaemon } from '../src/index.js'
+import { shareWarning } from '../src/cli/share-command.js'
 import { writeDaemonFile } from '../src/control/daemon-file.js'
+import { fakeTracker, swarmAnswers } from './fake-tracker.js'
 import { orTimeout, tempDir } from './helpers.js'
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
 /** Modules a command under test may be started with (`--import`). */
 const FAST_CLOCK = new URL('./fast-clock.js', import.meta.url).href
+/** Bytes a terminal acts on: ESC and CSI (C1). */
+const CONTROLS = /[\u001b\u009b\u0007]/
 
 /** A running `shoal` command: its output so far and how it ended. */
 function start(args: string[], o: { env?: Record<string, string>; imports?: string[] } = {}) {
@@ -93,4 +100,55 @@ t.test('a share that hashes for longer than fetch waits for headers (300 s) stil
   t.equal(run.stderr, '')
   t.equal(run.code, 0)
   t.equal(run.stdout, `${answered.link}\n`)
+})
+
+t.test('a tracker\'s error text is printed escaped by status', async (t) => {
+  const reason = 'go away\u001b[2J\u009b31m'
+  const tracker = await fakeTracker(t, {
+    answer: (msg, ws) => {
+      if (msg.type === 'register') ws.close(CloseCode.AUTH_FAILED, reason)
+      return undefined
+    },
+  })
+  const dataDir = join(await tempDir(t), 'daemon')
+  const daemon = await startDaemon({ dataDir, host: '127.0.0.1', port: 0, trackers: [tracker.url] })
+  t.teardown(() => daemon.close())
+  // The daemon has no event for a tracker's state: its status is read until the refusal shows (bounded).
+  const refused = orTimeout((async () => {
+    while (daemon.peer.status().trackers[0]?.state !== 'stopped') await new Promise((resolve) => setTimeout(resolve, 20))
+  })(), 10_000)
+  t.not(await refused, 'timeout', 'the tracker refused the peer')
+  const run = await shoal(['status', '--data-dir', dataDir])
+  t.equal(run.code, 0, run.stderr)
+  t.notMatch(run.stdout, CONTROLS, 'no raw control character')
+  t.match(run.stdout, `tracker ${tracker.url}: stopped (go away\\u001b[2J\\u009b31m)\n`)
+})
+
+t.test('share warnings: escaped, and worded for a tracker that refused apart from one not reached', async (t) => {
+  const refusal = 'manifest\u001b]0;owned\u0007 refused'
+  const swarm = swarmAnswers()
+  const tracker = await fakeTracker(t, {
+    answer: (msg, ws) => (msg.type === 'publish' ? { type: 'error', id: msg.id, code: ErrorCode.LIMIT_EXCEEDED, message: refusal } : swarm.answer(msg, ws)),
+  })
+  const dir = await tempDir(t)
+  const dataDir = join(dir, 'daemon')
+  const daemon = await startDaemon({ dataDir, host: '127.0.0.1', port: 0, trackers: [] })
+  t.teardown(() => daemon.close())
+  const file = join(dir, 'f.bin')
+  await writeFile(file, randomBytes(1000))
+
+  const refused = await shoal(['share', file, '--tracker', tracker.url, '--data-dir', dataDir])
+  t.equal(refused.code, 0, 'the content is shared all the same')
+  t.notMatch(refused.stderr, CONTROLS, 'no raw control character')
+  t.equal(refused.stderr, 'warning: a tracker refused to publish the content (manifest\\u001b]0;owned\\u0007 refused); peers cannot find it through that tracker\n')
+
+  const nowhere = `ws://127.0.0.1:${await closedPort()}`
+  const other = join(dir, 'g.bin')
+  await writeFile(other, randomBytes(1000))
+  const unreached = await shoal(['share', other, '--tracker', nowhere, '--data-dir', dataDir])
+  t.equal(unreached.code, 0)
+  t.match(unreached.stderr, new RegExp(`^warning: cannot reach tracker ${nowhere}: .*; it will be announced once the tracker is reachable\n$`))
+
+  t.equal(shareWarning('tracker connection ended: closed (1006)'), 'warning: tracker connection ended: closed (1006); it will be announced once the tracker is reachable')
+  t.equal(shareWarning(`${nowhere} did not answer publish in time`), `warning: ${nowhere} did not answer publish in time; it will be announced once the tracker is reachable`)
 })

@@ -18,7 +18,7 @@ export function statusCommand(): Command {
       const status = await (await daemonOf(cmd)).status()
       if (o.json) return printJson({ peerId: status.peerId, port: status.port, trackers: status.trackers, contents: status.contents.map(summary) })
       const lines = [`peer ${status.peerId.slice(0, 12)} on port ${status.port}`]
-      for (const t of status.trackers) lines.push(`tracker ${t.url}: ${t.state}${t.error ? ` (${t.error})` : ''}`)
+      for (const t of status.trackers) lines.push(`tracker ${escapeControls(t.url)}: ${t.state}${t.error ? ` (${escapeControls(t.error)})` : ''}`)
       if (status.contents.length === 0) lines.push('no contents; share one with: shoal share <path>')
       for (const c of status.contents) {
         const pct = c.chunks === 0 ? 100 : Math.floor((c.have / c.chunks) * 100)
