@@ -12,6 +12,7 @@ import type { Test } from 'tap'
 import { CloseCode, ErrorCode } from '@shoal/protocol'
 import { ControlClient, startDaemon } from '../src/index.js'
 import { shareWarning } from '../src/cli/share-command.js'
+import { formatTrackerStats } from '../src/cli/stats-format.js'
 import { writeDaemonFile } from '../src/control/daemon-file.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
 import { orTimeout, tempDir } from './helpers.js'
@@ -151,4 +152,29 @@ t.test('share warnings: escaped, and worded for a tracker that refused apart fro
 
   t.equal(shareWarning('tracker connection ended: closed (1006)'), 'warning: tracker connection ended: closed (1006); it will be announced once the tracker is reachable')
   t.equal(shareWarning(`${nowhere} did not answer publish in time`), `warning: ${nowhere} did not answer publish in time; it will be announced once the tracker is reachable`)
+})
+
+t.test('shoal stats shows what a tracker sends of the wrong shape as "?" or leaves it out, escaped', async (t) => {
+  const figures = { availability: { min: 1, mean: 2 }, peers: 3, seeders: 1, chunkCount: 4 }
+  const text = formatTrackerStats('http://h/', {
+    peersOnline: 1,
+    totals: { 'evil\u001b[2mkey': 5, fine: 'many' },
+    mostShared: [null, 7, 'x', [1], { ...figures, content: 12345, name: { not: 'text' } }, { content: 'ab\u009b31mcdefghijklmnop', name: 'n\u001bame', availability: 'high' }],
+  })
+  t.notMatch(text, CONTROLS, 'no raw control character')
+  t.match(text, /\n {2}evil\\u001b\[2mkey {2}5\n {2}fine {14}\?\n/, 'totals: keys escaped, a count that is no number shows as "?"')
+  t.match(text, /\n {2}\? +3 +1 +4 +min 1, mean 2 {2}\?\n/, 'a content id and a name that are not text show as "?"')
+  t.match(text, /\n {2}ab\\u009b31mcdefgh {2}\? .* min \?, mean \? {2}n\\u001bame\n$/, 'text escaped after it is cut; no figures show as "?"')
+  for (const mostShared of ['many', 5, { content: 'x' }, [null]]) {
+    t.notMatch(formatTrackerStats('http://h/', { mostShared, totals: [1, 2] }), /most-shared|\n {2}0 /, `mostShared ${JSON.stringify(mostShared)}: no list`)
+  }
+
+  const server = createServer((_req, res) => json(res, { peersOnline: 2, totals: 'none', mostShared: [{ content: ['not', 'text'], peers: 1 }] }))
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  const run = await shoal(['stats', `http://127.0.0.1:${(server.address() as AddressInfo).port}`])
+  t.equal(run.stderr, '', 'no TypeError')
+  t.equal(run.code, 0)
+  t.match(run.stdout, /most-shared contents\n {2}content .*\n {2}\? +1 +\? /)
 })

@@ -9,11 +9,12 @@ export interface ContentFigures {
   underReplicatedChunks: number
 }
 
-/** GET /stats: figures by name, the cumulative totals, and the most-shared contents for token holders. */
-export type TrackerFigures = Record<string, unknown> & {
-  totals?: Record<string, number>
-  mostShared?: (ContentFigures & { content: string; name?: string })[]
-}
+/**
+ * GET /stats: figures by name, the cumulative totals (figures by name), and the most-shared
+ * contents for token holders (content figures with `content` and `name`). Whatever a tracker
+ * sends is checked as it is printed: a value of the wrong kind shows as "?" or is left out.
+ */
+export type TrackerFigures = Record<string, unknown>
 
 /** The figures of GET /stats printed first, in order, with their labels. */
 const FIGURE_ROWS: [label: string, key: string][] = [
@@ -51,8 +52,18 @@ function words(key: string): string {
   return key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)
 }
 
-function availability(c: ContentFigures): string {
-  return `min ${formatCount(c.availability?.min)}, mean ${formatCount(c.availability?.mean)}`
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Text from the tracker as printed: escaped, or "?" when it is not text. */
+function trackerText(value: unknown, length = Infinity): string {
+  return typeof value === 'string' ? escapeControls(value.slice(0, length)) : '?'
+}
+
+function availability(c: { availability?: unknown }): string {
+  const a = isRecord(c.availability) ? c.availability : {}
+  return `min ${formatCount(a.min)}, mean ${formatCount(a.mean)}`
 }
 
 export function formatTrackerStats(base: string, s: TrackerFigures): string {
@@ -62,12 +73,15 @@ export function formatTrackerStats(base: string, s: TrackerFigures): string {
     ['uptime', formatDuration(Number(s.uptimeSeconds))],
   ])
   lines.push('', 'totals since the tracker\'s data folder was made')
-  lines.push(...alignRows(Object.entries(s.totals ?? {}).map(([key, n]) => [words(key), formatCount(n)]), '  '))
-  if (s.mostShared !== undefined && s.mostShared.length > 0) {
+  const totals = isRecord(s.totals) ? Object.entries(s.totals) : []
+  lines.push(...alignRows(totals.map(([key, n]) => [escapeControls(words(key)), formatCount(n)]), '  '))
+  const mostShared = Array.isArray(s.mostShared) ? s.mostShared.filter(isRecord) : []
+  if (mostShared.length > 0) {
     lines.push('', 'most-shared contents')
     const header = ['content', 'peers', 'seeders', 'chunks', 'availability', 'name']
-    lines.push(...alignRows([header, ...s.mostShared.map((c) => [
-      c.content.slice(0, 12), formatCount(c.peers), formatCount(c.seeders), formatCount(c.chunkCount), availability(c), escapeControls(c.name ?? ''),
+    lines.push(...alignRows([header, ...mostShared.map((c) => [
+      trackerText(c.content, 12), formatCount(c.peers), formatCount(c.seeders), formatCount(c.chunkCount), availability(c),
+      c.name === undefined ? '' : trackerText(c.name),
     ])], '  '))
   }
   return `${lines.join('\n')}\n`
