@@ -20,6 +20,8 @@ import { orTimeout, tempDir } from './helpers.js'
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
 /** Modules a command under test may be started with (`--import`). */
 const FAST_CLOCK = new URL('./fast-clock.js', import.meta.url).href
+const TTY_STDERR = new URL('./tty-stderr.js', import.meta.url).href
+const LINK = `shoal:${'ab'.repeat(32)}`
 /** Bytes a terminal acts on: ESC and CSI (C1). */
 const CONTROLS = /[\u001b\u009b\u0007]/
 
@@ -44,6 +46,19 @@ async function shoal(args: string[], o: { env?: Record<string, string>; imports?
     throw new Error(`shoal ${args.join(' ')} did not end in 30 s`)
   }
   return ended
+}
+
+/** Resolves once `text` holds a match for `pattern`, reading it again on every `data` of `stream`. */
+function seen(stream: NodeJS.ReadableStream, read: () => string, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!pattern.test(read())) return
+      stream.off('data', check)
+      resolve()
+    }
+    stream.on('data', check)
+    check()
+  })
 }
 
 /**
@@ -177,4 +192,24 @@ t.test('shoal stats shows what a tracker sends of the wrong shape as "?" or leav
   t.equal(run.stderr, '', 'no TypeError')
   t.equal(run.code, 0)
   t.match(run.stdout, /most-shared contents\n {2}content .*\n {2}\? +1 +\? /)
+})
+
+t.test('shoal get: Ctrl-C while the manifest is fetched says the daemon goes on', async (t) => {
+  for (const json of [false, true]) {
+    let asked!: () => void
+    const requested = new Promise<void>((resolve) => (asked = resolve))
+    // The daemon never answers: it is still fetching the manifest.
+    const { dataDir } = await fakeDaemon(t, (req) => req.url === '/v1/get' && asked())
+    const run = start(['get', LINK, '--data-dir', dataDir, ...(json ? ['--json'] : [])], { imports: [TTY_STDERR] })
+    t.teardown(() => run.child.kill('SIGKILL'))
+    t.not(await orTimeout(requested, 20_000), 'timeout', 'the daemon was asked')
+    if (!json) t.not(await orTimeout(seen(run.child.stderr, () => run.out.stderr, /fetching the manifest…\n/), 10_000), 'timeout', 'the wait is announced')
+    run.child.kill('SIGINT')
+    const ended = await orTimeout(run.exited, 10_000)
+    t.not(ended, 'timeout', 'Ctrl-C ends the command')
+    if (ended === 'timeout') continue
+    t.same([ended.code, ended.signal], [130, null], `${json ? '--json: ' : ''}it exits by itself`)
+    t.equal(ended.stderr, `${json ? '' : 'fetching the manifest…\n'}\nthe download goes on in the daemon; follow it with: shoal status\n`)
+    t.equal(ended.stdout, '')
+  }
 })

@@ -19,8 +19,26 @@ export function getCommand(): Command {
     .action(async (link: string, o: { output?: string; json?: boolean }, cmd: Command) => {
       parseLink(link)
       const daemon = await daemonOf(cmd)
-      const started = await daemon.get(link, { output: o.output, cwd: process.cwd() })
-      const final = o.json ? await waitDone(daemon, started) : await withProgress(daemon, started)
+      // From the request on the daemon has the content: Ctrl-C stops only this command, and says so.
+      let bar: cliProgress.SingleBar | undefined
+      const onInterrupt = (): void => {
+        bar?.stop()
+        process.stderr.write(`\nthe download goes on in the daemon; follow it with: shoal status\n`)
+        process.exit(130)
+      }
+      process.once('SIGINT', onInterrupt)
+      let final: ContentStatus
+      try {
+        if (!o.json && process.stderr.isTTY) process.stderr.write('fetching the manifest…\n')
+        const started = await daemon.get(link, { output: o.output, cwd: process.cwd() })
+        if (o.json) final = await waitDone(daemon, started)
+        else {
+          bar = progressBar(started)
+          final = await withProgress(daemon, started, bar)
+        }
+      } finally {
+        process.off('SIGINT', onInterrupt)
+      }
       if (o.json) printJson(final)
       if (final.state === 'failed') throw new CliExit(`download failed: ${final.error ?? 'unknown error'}`)
       if (final.state === 'paused') throw new CliExit(`download is paused; resume it with: shoal resume ${final.id.slice(0, 12)}`)
@@ -37,26 +55,27 @@ async function waitDone(daemon: ControlClient, status: ContentStatus, onUpdate?:
   return status
 }
 
-/** A bar until done; Ctrl-C leaves the download to the daemon and says so. */
-async function withProgress(daemon: ControlClient, status: ContentStatus): Promise<ContentStatus> {
+/** Bytes of `s` verified so far. */
+function bytes(s: ContentStatus): number {
+  return s.chunks === 0 ? s.size : Math.round((s.have / s.chunks) * s.size)
+}
+
+function progressBar(status: ContentStatus): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar({
     format: '{bar} {percentage}% | {speed} | ETA {eta_formatted} | {peers} peers | {name}',
     hideCursor: true, etaBuffer: 40,
   }, cliProgress.Presets.shades_classic)
-  const bytes = (s: ContentStatus) => (s.chunks === 0 ? s.size : Math.round((s.have / s.chunks) * s.size))
   bar.start(Math.max(1, status.size), bytes(status), { speed: formatRate(0), peers: 0, name: escapeControls(status.name) })
-  const onInterrupt = (): void => {
-    bar.stop()
-    process.stderr.write(`\nthe download goes on in the daemon; follow it with: shoal status\n`)
-    process.exit(130)
-  }
-  process.once('SIGINT', onInterrupt)
+  return bar
+}
+
+/** The bar follows the download until it is done. */
+async function withProgress(daemon: ControlClient, status: ContentStatus, bar: cliProgress.SingleBar): Promise<ContentStatus> {
   try {
     const final = await waitDone(daemon, status, (s) => bar.update(bytes(s), { speed: formatRate(s.downloadRate), peers: s.sources.filter((x) => x.connected).length, name: escapeControls(s.name) }))
     bar.update(bytes(final), { speed: formatRate(final.downloadRate), peers: final.sources.filter((x) => x.connected).length })
     return final
   } finally {
     bar.stop()
-    process.off('SIGINT', onInterrupt)
   }
 }
