@@ -13,6 +13,7 @@ import { CloseCode, ErrorCode } from '@shoal/protocol'
 import { ControlClient, startDaemon } from '../src/index.js'
 import { shareWarning } from '../src/cli/share-command.js'
 import { formatTrackerStats } from '../src/cli/stats-format.js'
+import { parseSize } from '../src/cli/units.js'
 import { writeDaemonFile } from '../src/control/daemon-file.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
 import { orTimeout, tempDir } from './helpers.js'
@@ -212,4 +213,15 @@ t.test('shoal get: Ctrl-C while the manifest is fetched says the daemon goes on'
     t.equal(ended.stderr, `${json ? '' : 'fetching the manifest…\n'}\nthe download goes on in the daemon; follow it with: shoal status\n`)
     t.equal(ended.stdout, '')
   }
+})
+
+t.test('a size or rate above 0 but under 1 byte is refused, not taken for 0 (no limit)', async (t) => {
+  t.throws(() => parseSize('0.4'), { message: 'more than 0 but less than 1 byte: give at least 1' })
+  t.throws(() => parseSize('0.0001K'), { message: /less than 1 byte/ })
+  t.equal(parseSize('0'), 0)
+  t.equal(parseSize('0.0'), 0)
+  t.equal(parseSize('0.6'), 1)
+  const run = await shoal(['daemon', '--upload-limit', '0.4', '--data-dir', await tempDir(t)])
+  t.not(run.code, 0)
+  t.match(run.stderr, /--upload-limit <rate>' argument '0\.4' is invalid\. more than 0 but less than 1 byte: give at least 1/)
 })

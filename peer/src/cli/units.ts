@@ -6,8 +6,11 @@ const POWERS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 *
 export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)(?:i?B)?$/i.exec(text.trim())
   if (m === null) throw new InvalidArgumentError('expected a number of bytes with an optional K, M or G suffix, e.g. 20M')
-  const value = Math.round(Number(m[1]) * POWERS[m[2].toUpperCase()])
+  const exact = Number(m[1]) * POWERS[m[2].toUpperCase()]
+  const value = Math.round(exact)
   if (!Number.isSafeInteger(value)) throw new InvalidArgumentError('too large')
+  // Rounded to 0 it would mean no limit at all: the opposite of a tiny one.
+  if (exact > 0 && value === 0) throw new InvalidArgumentError('more than 0 but less than 1 byte: give at least 1')
   return value
 }
 
