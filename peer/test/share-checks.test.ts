@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, openSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { ErrorCode, MAX_FILES } from '@shoal/protocol'
@@ -28,6 +28,16 @@ t.test('a name the protocol forbids is refused before any byte is hashed', async
   const single = await hashedBeforeRefusal(join(folder, 'z:notes.txt'))
   t.match(single.err, { code: ErrorCode.INVALID_ARGUMENT, message: /^cannot share: name contains a forbidden character$/ })
   t.equal(single.hashed, 0, 'nothing hashed')
+})
+
+t.test('a link in a folder is refused before any byte is hashed', async (t) => {
+  const folder = join(await tempDir(t), 'linked')
+  await mkdir(folder)
+  await writeFile(join(folder, 'a-big.bin'), randomBytes(3 * 1024 * 1024))
+  await symlink('a-big.bin', join(folder, 'b-link'))
+  const { err, hashed } = await hashedBeforeRefusal(folder)
+  t.match(err, { code: ErrorCode.BAD_MANIFEST, message: /b-link is not a regular file or folder \(links and devices are not shared\)$/ })
+  t.equal(hashed, 0, 'nothing hashed')
 })
 
 t.test('a folder of more than MAX_FILES files is refused by count, even all in one subfolder', async (t) => {
