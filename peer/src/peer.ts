@@ -24,6 +24,7 @@ import { DiskChunkStore } from './store/disk-store.js'
 import { deleteContentFiles } from './store/file-set.js'
 import { ContentLayout } from './store/layout.js'
 import { manifestFailure } from './tracker/manifest-failure.js'
+import type { TrackerClient } from './tracker/tracker-client.js'
 import { TrackerPool } from './tracker/tracker-pool.js'
 import { trustedCas } from './tracker/trusted-cas.js'
 import type { TrackerStatus } from './tracker/tracker-pool.js'
@@ -349,7 +350,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         await published
         return undefined
       } catch (err) {
-        return `${(err as Error).message}; it will be announced once the tracker is reachable`
+        return announceWarning(c, err)
       }
     }))
     return results.filter((w): w is string => w !== undefined)
@@ -475,3 +476,14 @@ async function outputPath(name: string, options: GetOptions): Promise<string> {
 function tooManyTrackers(detail: string): InvalidArgumentError {
   return new InvalidArgumentError('trackers', `a content names at most ${MAX_LINK_TRACKERS} trackers (${detail})`)
 }
+
+/** Why a tracker was not told of a share, and what becomes of it there, by the kind of failure. */
+function announceWarning(client: TrackerClient, err: unknown): string {
+  const why = (err as Error).message
+  if (client.state === 'stopped') return `${why}; ${client.url} refused this daemon, so it is not told until the daemon restarts with the right --tracker-token`
+  if (NOT_REACHED.has(errorCodeOf(err))) return `${why}; it will be announced once the tracker is reachable`
+  return `${client.url} refused to publish the content (${why}); peers cannot find it through that tracker`
+}
+
+/** Failures to reach a tracker or to hear from it in time, as opposed to its refusals. */
+const NOT_REACHED = new Set<ErrorCode>([ErrorCode.UNREACHABLE, ErrorCode.TIMEOUT, ErrorCode.NOT_REGISTERED])

@@ -26,6 +26,9 @@ t.test('--tracker-token: a tracker started with --token admits peers that carry 
   t.equal(get.code, 1, 'a peer without the token cannot download through this tracker')
   t.match(get.stderr, /^shoal: .+\n$/)
   t.equal((await tracker.stats()).peersOnline, 1, 'the tracker still lists only A')
+  const unannounced = await stranger.cli(['share', source])
+  t.equal(unannounced.code, 0, 'a share is kept all the same')
+  t.match(unannounced.stderr, /^warning: .*refused this daemon, so it is not told until the daemon restarts with the right --tracker-token\n$/, `and the warning says what to do: ${unannounced.stderr.trim()}`)
 
   const b = await startPeer(t, { trackers: [tracker.url], trackerToken: token, tuning: FAST })
   await startGet(b, shared.link, join(dir, 'b.bin'))
