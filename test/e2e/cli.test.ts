@@ -67,3 +67,18 @@ t.test('get of a content already held: -o elsewhere is refused, not answered wit
   const same = await seeder.cli(['get', shared.link, '-o', source, '--json'])
   t.equal(same.code, 0, `-o naming where it is: fine (${same.stderr.trim()})`)
 })
+
+t.test('ls says when there is nothing; rm names what it removed and refuses an empty id', async (t) => {
+  const p = await startPeer(t)
+  const dir = await tempDir(t)
+  const empty = await p.cli(['ls'])
+  t.equal(empty.stdout, 'no contents; share one with: shoal share <path>\n')
+  await writeFile(join(dir, 'notes.txt'), 'some notes')
+  const shared = await p.api.share(join(dir, 'notes.txt'), { trackers: ['ws://127.0.0.1:9'] })
+  const blank = await p.cli(['rm', ''])
+  t.equal(blank.code, 1)
+  t.equal(blank.stderr, 'shoal: id: give a content id or the start of one\n')
+  const rm = await p.cli(['rm', shared.id.slice(0, 6).toUpperCase()])
+  t.equal(rm.code, 0, rm.stderr)
+  t.equal(rm.stdout, `removed ${shared.id.slice(0, 12)} notes.txt\n`, 'by its id and name, not the prefix typed')
+})

@@ -153,6 +153,8 @@ t.test('with a token, the most-shared list is for token holders only', async (t)
   t.notOk('mostShared' in wrong, 'nor with a wrong token')
   const holder = await json(`${tracker.httpUrl}/stats`, { headers: { authorization: 'Bearer sesame' } })
   t.equal(holder.mostShared.length, 1, 'the token shows them')
+  const lowerCase = await json(`${tracker.httpUrl}/stats`, { headers: { authorization: 'bearer sesame' } })
+  t.equal(lowerCase.mostShared.length, 1, 'whatever the case of the scheme')
 })
 
 t.test('a content is named once its manifest is published; the name cache is bounded', async (t) => {
