@@ -86,14 +86,21 @@ function say(line: string): void {
 }
 
 // SIGTERM too: `timeout`, service managers and npm itself stop children with it.
+let stopping = false
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => void cleanup.run().then(() => process.exit(code)))
+  process.once(signal, () => {
+    stopping = true
+    void cleanup.run().then(() => process.exit(code))
+  })
 }
 try {
   await main()
 } catch (err) {
-  process.stderr.write(`demo failed: ${(err as Error).message}\n`)
-  process.exitCode = 1
+  // A Ctrl-C stops the daemons under the demo's feet (a terminal signals the whole group): not a failure.
+  if (!stopping) {
+    process.stderr.write(`demo failed: ${(err as Error).message}\n`)
+    process.exitCode = 1
+  }
 } finally {
   await cleanup.run()
 }
