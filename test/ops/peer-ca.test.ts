@@ -58,7 +58,7 @@ t.test('a wss:// tracker whose certificate a private CA signed', { skip }, async
   t.test('a --ca that is not a certificate stops the daemon at start', async (t) => {
     await writeFile(join(dir, 'not-a-ca.pem'), certs.key)
     const cases: [string, RegExp][] = [
-      [join(dir, 'not-a-ca.pem'), /^shoal: ca: no PEM certificate in it \(-----BEGIN CERTIFICATE-----\)\n$/],
+      [join(dir, 'not-a-ca.pem'), /^shoal: --ca \(SHOAL_CA, "ca" in a config file\): no PEM certificate in it \(-----BEGIN CERTIFICATE-----\)\n$/],
       [join(dir, 'missing.pem'), /^shoal: cannot read --ca .*missing\.pem: ENOENT: no such file or directory, open '.*missing\.pem'\n$/],
     ]
     for (const [file, stderr] of cases) {
