@@ -7,7 +7,10 @@ const HTTP_SCHEMES: Record<string, string> = { 'ws:': 'http:', 'wss:': 'https:',
 /** A tracker's answers are small; anything past this is not one. */
 const MAX_BODY = 8 * 1024 * 1024
 
-/** `ws://host:port/x` → `http://host:port/x/`: the base the tracker's HTTP routes are relative to. */
+/**
+ * `ws://host:port/x` → `http://host:port/x/`: the base the tracker's HTTP routes are relative
+ * to. The stats URL a tracker prints at start (`…/stats`) is taken for its base too.
+ */
 export function trackerHttpBase(text: string): URL {
   const usage = 'give the tracker as ws://, wss://, http:// or https://host[:port]'
   let url: URL
@@ -19,7 +22,8 @@ export function trackerHttpBase(text: string): URL {
   const scheme = HTTP_SCHEMES[url.protocol]
   if (scheme === undefined) throw new CliExit(`"${text}" is not a tracker URL; ${usage}`)
   if (url.username !== '' || url.password !== '') throw new CliExit('a tracker URL may not carry credentials; give --token instead')
-  return new URL(`${scheme}//${url.host}${url.pathname.replace(/\/?$/, '/')}`)
+  const path = url.protocol.startsWith('http') ? url.pathname.replace(/\/stats\/?$/, '') : url.pathname
+  return new URL(`${scheme}//${url.host}${path.replace(/\/?$/, '/')}`)
 }
 
 export interface HttpAnswer {
