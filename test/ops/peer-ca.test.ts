@@ -44,6 +44,7 @@ t.test('a wss:// tracker whose certificate a private CA signed', { skip }, async
     const untrusting = daemon(t, join(dir, 'untrusting'), tracker.url, [])
     const lost = await daemonLog(untrusting, 'tracker connection lost', 'the daemon without --ca fails to connect')
     t.match(lost.reason, /certificate/, `the TLS handshake fails: ${String(lost.reason)}`)
+    t.equal(lost.level, 40, 'logged as a warning: retrying will not fix it')
     const status = await runShoal(['status', '--json'], { dataDir: join(dir, 'untrusting') })
     const [state] = (JSON.parse(status.stdout) as { trackers: { state: string; error?: string }[] }).trackers
     t.not(state.state, 'registered', `shoal status shows it unregistered (${state.state})`)

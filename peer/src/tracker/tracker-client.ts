@@ -68,6 +68,9 @@ interface Pending {
 const MIN_HEARTBEAT_MS = 1000
 const MAX_HEARTBEAT_MS = 10 * 60_000
 
+/** What Node's TLS says when it does not trust a server's certificate chain. */
+const TLS_TRUST_FAILURE = /certificate|self[- ]signed/i
+
 /** Close codes after which reconnecting cannot help. */
 const FINAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED])
 
@@ -317,7 +320,9 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     if (code === CloseCode.PEER_ID_TAKEN) {
       this.init.log.warn({ tracker: this.url, code, reason: this.lastError, retryMs: delay }, 'another key holds this peer id on the tracker; retrying slowly')
     } else {
-      this.init.log.info({ tracker: this.url, code, reason: this.lastError, retryMs: delay, wasRegistered }, 'tracker connection lost')
+      // A certificate the daemon does not trust will not fix itself by retrying: a person must act (--ca).
+      const level = TLS_TRUST_FAILURE.test(this.lastError) ? 'warn' : 'info'
+      this.init.log[level]({ tracker: this.url, code, reason: this.lastError, retryMs: delay, wasRegistered }, 'tracker connection lost')
     }
     this.retryTimer = setTimeout(() => this.connect(), delay)
     this.emit('down', this.lastError)
