@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { startDaemon } from '../src/index.js'
-import { formatBytes, formatRate, parseSize } from '../src/cli/units.js'
+import { formatBytes, formatEta, formatRate, parseSize } from '../src/cli/units.js'
 import { fakeTracker, swarmAnswers } from './fake-tracker.js'
 import { tempDir, waitFor } from './helpers.js'
 
@@ -39,6 +39,13 @@ t.test('sizes and rates', async (t) => {
   t.equal(formatBytes(1536), '1.50 KiB')
   t.equal(formatBytes(12), '12 B')
   t.equal(formatRate(200 * 1024 * 1024), '200.0 MiB/s')
+  t.equal(formatEta(100, 0, 0), 'waiting for a peer', 'nothing flows and no peer: no number')
+  t.equal(formatEta(100, 0, 2), '–', 'nothing flows yet')
+  t.equal(formatEta(0, 0, 0), '0s')
+  t.equal(formatEta(4200, 100, 1), '42s')
+  t.equal(formatEta(18_500, 100, 1), '3m05s')
+  t.equal(formatEta(7_800_000, 1000, 1), '2h10m')
+  t.equal(formatEta(1e12, 1, 1), `${Math.floor(1e12 / 3600)}h`)
 })
 
 t.test('--help everywhere', async (t) => {

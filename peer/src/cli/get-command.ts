@@ -6,7 +6,7 @@ import type { ControlClient } from '../control/control-client.js'
 import type { ContentStatus } from '../peer.js'
 import { daemonOf } from './context.js'
 import { CliExit, escapeControls, printJson } from './output.js'
-import { formatBytes, formatRate } from './units.js'
+import { formatBytes, formatEta, formatRate } from './units.js'
 
 const POLL_MS = 250
 
@@ -62,18 +62,24 @@ function bytes(s: ContentStatus): number {
 
 function progressBar(status: ContentStatus): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar({
-    format: '{bar} {percentage}% | {speed} | ETA {eta_formatted} | {peers} peers | {name}',
-    hideCursor: true, etaBuffer: 40,
+    format: '{bar} {percentage}% | {speed} | ETA {eta} | {peers} peers | {name}',
+    hideCursor: true,
   }, cliProgress.Presets.shades_classic)
-  bar.start(Math.max(1, status.size), bytes(status), { speed: formatRate(0), peers: 0, name: escapeControls(status.name) })
+  bar.start(Math.max(1, status.size), bytes(status), figures(status))
   return bar
+}
+
+/** What the bar shows beside itself. The ETA is the daemon's rate, not the bar's own guess (which reads "NFs" while nothing flows). */
+function figures(s: ContentStatus): Record<string, string | number> {
+  const peers = s.sources.filter((x) => x.connected).length
+  return { speed: formatRate(s.downloadRate), peers, eta: formatEta(s.size - bytes(s), s.downloadRate, peers), name: escapeControls(s.name) }
 }
 
 /** The bar follows the download until it is done. */
 async function withProgress(daemon: ControlClient, status: ContentStatus, bar: cliProgress.SingleBar): Promise<ContentStatus> {
   try {
-    const final = await waitDone(daemon, status, (s) => bar.update(bytes(s), { speed: formatRate(s.downloadRate), peers: s.sources.filter((x) => x.connected).length, name: escapeControls(s.name) }))
-    bar.update(bytes(final), { speed: formatRate(final.downloadRate), peers: final.sources.filter((x) => x.connected).length })
+    const final = await waitDone(daemon, status, (s) => bar.update(bytes(s), figures(s)))
+    bar.update(bytes(final), figures(final))
     return final
   } finally {
     bar.stop()

@@ -34,3 +34,17 @@ export function formatBytes(bytes: number): string {
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`
 }
+
+/**
+ * Time left at `bytesPerSecond`, as a person reads it ("42s", "3m05s", "2h10m"); with no
+ * data flowing there is no estimate, only a wait ("waiting for a peer" when none is connected).
+ */
+export function formatEta(bytesLeft: number, bytesPerSecond: number, peers: number): string {
+  if (bytesLeft <= 0) return '0s'
+  if (!(bytesPerSecond > 0)) return peers === 0 ? 'waiting for a peer' : '–'
+  const s = Math.ceil(bytesLeft / bytesPerSecond)
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+  const h = Math.floor(s / 3600)
+  return h >= 100 ? `${h}h` : `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+}
