@@ -50,16 +50,16 @@ export class TestClient {
     this.ws.send(data, { binary })
   }
 
-  /** Sends and waits for the reply with the same id. */
-  request(msg: Request): Promise<TrackerReply> {
-    return this.reply(this.send(msg))
+  /** Sends and waits for the reply with the same id, at most `timeoutMs`. */
+  request(msg: Request, timeoutMs = REPLY_TIMEOUT_MS): Promise<TrackerReply> {
+    return this.reply(this.send(msg), timeoutMs)
   }
 
-  reply(id: number): Promise<TrackerReply> {
+  reply(id: number, timeoutMs = REPLY_TIMEOUT_MS): Promise<TrackerReply> {
     const early = this.unclaimed.findIndex((r) => r.id === id)
     if (early >= 0) return Promise.resolve(this.unclaimed.splice(early, 1)[0])
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to request ${id}`)), REPLY_TIMEOUT_MS)
+      const timer = setTimeout(() => reject(new Error(`no reply to request ${id} within ${timeoutMs} ms`)), timeoutMs)
       this.waiting.set(id, (reply) => {
         clearTimeout(timer)
         resolve(reply)
