@@ -62,7 +62,7 @@ function bytes(s: ContentStatus): number {
 
 function progressBar(status: ContentStatus): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar({
-    format: '{bar} {percentage}% | {speed} | ETA {eta} | {peers} peers | {name}',
+    format: '{bar} {percentage}% | {speed} | ETA {timeLeft} | {peers} peers | {name}',
     hideCursor: true,
   }, cliProgress.Presets.shades_classic)
   bar.start(Math.max(1, status.size), bytes(status), figures(status))
@@ -72,7 +72,7 @@ function progressBar(status: ContentStatus): cliProgress.SingleBar {
 /** What the bar shows beside itself. The ETA is the daemon's rate, not the bar's own guess (which reads "NFs" while nothing flows). */
 function figures(s: ContentStatus): Record<string, string | number> {
   const peers = s.sources.filter((x) => x.connected).length
-  return { speed: formatRate(s.downloadRate), peers, eta: formatEta(s.size - bytes(s), s.downloadRate, peers), name: escapeControls(s.name) }
+  return { speed: formatRate(s.downloadRate), peers, timeLeft: formatEta(s.size - bytes(s), s.downloadRate, peers), name: escapeControls(s.name) }
 }
 
 /** The bar follows the download until it is done. */
