@@ -1,10 +1,23 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import t from 'tap'
 import { runShoal, SHOAL_CLI, startPeer, tempDir, within } from '@shoal/testkit'
 import { isDone, startSwarm, waitContent } from '../lib/swarm.js'
+
+t.test('--version on both commands prints the package version', async (t) => {
+  const version = (name: string) => (JSON.parse(readFileSync(fileURLToPath(new URL(`../../../${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
+  const shoal = await runShoal(['--version'])
+  t.same({ code: shoal.code, stdout: shoal.stdout }, { code: 0, stdout: `${version('peer')}\n` }, 'shoal --version')
+  const trackerCli = join(dirname(fileURLToPath(import.meta.resolve('@shoal/tracker'))), 'cli.js')
+  const tracker = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    execFile(process.execPath, [trackerCli, '--version'], { timeout: 30_000 }, (err, stdout) => resolve({ code: err === null ? 0 : (err.code as number | null), stdout }))
+  })
+  t.same(tracker, { code: 0, stdout: `${version('tracker')}\n` }, 'shoal-tracker --version')
+})
 
 t.test('help everywhere', async (t) => {
   for (const args of [['--help'], ...['daemon', 'share', 'get', 'status', 'ls', 'rm'].map((c) => [c, '--help'])]) {

@@ -4,8 +4,8 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { within } from './wait.js'
 
-/** Lines kept per stream, for error messages. */
-const KEEP_LINES = 200
+/** Lines kept, for error messages and for tests that look for a log line after the fact (a chatty run must not push it out). */
+const KEEP_LINES = 5000
 
 /** Children still running; killed if this process exits first, even on a crash. */
 const live = new Set<ChildProcess>()

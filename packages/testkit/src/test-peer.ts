@@ -92,7 +92,7 @@ export class TestPeer {
     return runShoal(args, { dataDir: this.dataDir, cwd })
   }
 
-  /** Structured log entries so far (the last few hundred). */
+  /** Structured log entries so far (the last 5,000 lines). */
   logs(): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = []
     for (const line of this.child.lines) {

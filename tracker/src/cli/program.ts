@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { readConfigFile } from './config-file.js'
@@ -11,6 +12,11 @@ export function buildProgram(): Command {
   for (const setting of SETTINGS) program.addOption(optionOf(setting))
   return program
     .addHelpOption(new Option('-h, --help', 'show this help').helpGroup(RUN))
+    .addOption(new Option('-V, --version', 'print the version').helpGroup(RUN))
+    .on('option:version', () => {
+      process.stdout.write(`${packageVersion()}\n`)
+      process.exit(0)
+    })
     .addHelpText('after', [
       '',
       'A config file (--config) takes the option names in camelCase as keys,',
@@ -67,4 +73,9 @@ function hintFor(key: string, byKey: Map<string, Setting>): string {
   const folded = key.replaceAll(/[-_]/g, '').toLowerCase()
   const match = [...byKey.keys()].find((k) => k.toLowerCase() === folded)
   return match === undefined ? ' (the keys are the option names of --help, in camelCase)' : ` (did you mean "${match}"?)`
+}
+
+/** This package's version (from dist/src/cli/, the package.json three folders up). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version
 }
