@@ -8,7 +8,7 @@ import { applyConfigFile, buildProgram, parseSettings } from '../src/cli/program
 import { SETTINGS, envName, kebabCase } from '../src/cli/settings.js'
 import type { CliSettings } from '../src/cli/settings.js'
 import { trackerInitOf } from '../src/cli/tracker-init.js'
-import { boolean, choice, integer, path, seconds, text } from '../src/cli/value-types.js'
+import { boolean, bytes, choice, integer, path, seconds, text } from '../src/cli/value-types.js'
 import { runCli, startCli } from './lib/cli-process.js'
 import { TestClient } from './lib/client.js'
 import { tempDir } from './lib/temp-dir.js'
@@ -50,6 +50,14 @@ t.test('value types read flag text and config values, and say what they expect',
   t.throws(() => level.fromConfig('loud', '/'), { message: 'must be one of info, debug' })
   t.throws(() => text('<secret>').fromConfig(42, '/'), { message: 'must be a non-empty string' })
   t.throws(() => text('<secret>').fromText(''), { message: 'must be a non-empty string' })
+  const size = bytes(1, 2 ** 50)
+  t.equal(size.fromText('4G'), 4 * 1024 ** 3)
+  t.equal(size.fromText('512k'), 512 * 1024)
+  t.equal(size.fromText('1000'), 1000)
+  t.equal(size.fromConfig('2T', '/'), 2 * 1024 ** 4)
+  t.equal(size.fromConfig(4096, '/'), 4096)
+  for (const bad of ['4.5G', '0', '4GB', '-1', '', '2000T']) t.throws(() => size.fromText(bad), { message: /^must be a whole number of bytes from 1 to \d+, with an optional K, M, G or T suffix/ }, `text ${JSON.stringify(bad)}`)
+  t.throws(() => size.fromConfig(true, '/'))
   const dir = path('<path>')
   t.equal(dir.fromText('data'), 'data', 'a flag keeps its path as given (relative to the working directory)')
   t.equal(dir.fromConfig('data', '/etc/shoal'), '/etc/shoal/data', 'a config file path is relative to the file')

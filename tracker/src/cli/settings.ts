@@ -1,6 +1,6 @@
 import { MAX_REGISTER_CONTENTS } from '@shoal/protocol'
 import { DEFAULTS } from '../config.js'
-import { boolean, choice, integer, path, seconds, text } from './value-types.js'
+import { boolean, bytes, choice, integer, path, seconds, text } from './value-types.js'
 import type { ValueType } from './value-types.js'
 
 /** What the CLI is told, after flags, environment, config file and defaults are layered. */
@@ -55,7 +55,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxChunksPerPeer', type: integer(1, 2 ** 32), help: 'chunks over the contents one peer is in (its share of the index)', group: LIMITS, default: DEFAULTS.limits.maxChunksPerPeer },
   { key: 'messageRate', type: integer(1, 1_000_000, '<per-second>'), help: 'messages a connection may send per second, on average', group: LIMITS, default: DEFAULTS.limits.messageRate },
   { key: 'messageBurst', type: integer(1, 10_000_000), help: 'messages a connection may send at once beyond the rate', group: LIMITS, default: DEFAULTS.limits.messageBurst },
-  { key: 'maxManifestBytes', type: integer(1, 2 ** 50, '<bytes>'), help: 'bytes of manifests the data directory keeps (bounds its disk use)', group: LIMITS, default: DEFAULTS.limits.maxManifestBytes },
+  { key: 'maxManifestBytes', type: bytes(1, 2 ** 50), help: 'bytes of manifests the data directory keeps, K/M/G/T suffixes (bounds its disk use)', group: LIMITS, default: DEFAULTS.limits.maxManifestBytes },
   { key: 'maxConnectionsPerIp', type: integer(0, 1_000_000), help: 'connections open at once from one address (an IPv6 /64 counts as one; more get HTTP 429); 0 = no limit', group: LIMITS, default: DEFAULTS.limits.maxConnectionsPerIp },
   { key: 'dataDir', type: path('<path>'), help: 'where manifests and counters persist', group: RUN, default: DEFAULTS.dataDir },
   { key: 'logLevel', type: choice('<level>', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), help: 'log level (JSON lines on stderr)', group: RUN, default: 'info' },

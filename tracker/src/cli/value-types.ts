@@ -19,6 +19,24 @@ export function integer(min: number, max: number, placeholder = '<number>'): Val
   return numeric(placeholder, /^\d+$/, `must be an integer from ${min} to ${max}`, (n) => Number.isSafeInteger(n) && n >= min && n <= max)
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }
+
+/** A byte count, with an optional K, M, G or T (powers of 1024) as the peer's rates take: "4G". A config file may give the text or a number. */
+export function bytes(min: number, max: number): ValueType<number> {
+  const expected = `must be a whole number of bytes from ${min} to ${max}, with an optional K, M, G or T suffix (powers of 1024)`
+  const fromText = (text: string): number => {
+    const m = /^(\d+)([KMGT]?)$/i.exec(text.trim())
+    const n = m === null ? NaN : Number(m[1]) * BYTE_UNITS[m[2].toUpperCase()]
+    if (!(Number.isSafeInteger(n) && n >= min && n <= max)) throw new Error(expected)
+    return n
+  }
+  return {
+    placeholder: '<bytes>',
+    fromText,
+    fromConfig: (value) => fromText(typeof value === 'number' ? String(value) : typeof value === 'string' ? value : ''),
+  }
+}
+
 /** Seconds, decimals allowed ("0.5"); whoever uses them rounds to milliseconds. */
 export function seconds(min: number, max: number): ValueType<number> {
   return numeric('<seconds>', /^\d+(\.\d+)?$/, `must be a number of seconds from ${min} to ${max}`, (n) => n >= min && n <= max)
