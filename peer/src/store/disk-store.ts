@@ -224,10 +224,7 @@ export class DiskChunkStore implements ChunkStore {
     entry.stamps[fileIndex] = await entry.files.stamp(fileIndex).catch(() => null)
     if (lost > 0) entry.record.error = noLongerMatching(lost)
     if (this.readOnly === undefined && !this.closing) {
-      await this.inTurn(() => this.db.batch()
-        .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
-        .put(entry.record.id, entry.record.have.bytes, { sublevel: this.haves })
-        .write()).catch(() => undefined)
+      await this.inTurn(() => this.saveHeld(entry)).catch(() => undefined)
     }
     this.init.onRecheck?.(entry.record.id, rechecked, lost, true)
   }
@@ -293,10 +290,7 @@ export class DiskChunkStore implements ChunkStore {
     for (const f of files) entry.stamps[f] = await entry.files.stamp(f)
     const have = entry.record.have.clone()
     for (const w of written) have.set(w.chunk)
-    await this.inTurn(() => this.db.batch()
-      .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
-      .put(entry.record.id, have.bytes, { sublevel: this.haves })
-      .write())
+    await this.inTurn(() => this.saveHeld(entry, have))
     for (const w of written) entry.record.have.set(w.chunk)
   }
 
@@ -319,13 +313,18 @@ export class DiskChunkStore implements ChunkStore {
       entry.stamps = await this.stampAll(entry)
       if (lost > 0 && entry.record.role === 'seed') entry.record.error = noLongerMatching(lost)
       // Read-only, the result stays in memory: the next open checks again.
-      if (this.readOnly === undefined) await this.db.batch()
-        .put(id, this.stateOf(entry), { sublevel: this.records })
-        .put(id, entry.record.have.bytes, { sublevel: this.haves })
-        .write()
+      if (this.readOnly === undefined) await this.saveHeld(entry)
       this.init.onRecheck?.(id, rechecked, lost, false)
     }
     this.entries.set(id, entry)
+  }
+
+  /** Writes a content's state and which chunks are verified (`have`, by default the record's) in one batch. */
+  private saveHeld(entry: DiskEntry, have: Bitfield = entry.record.have): Promise<void> {
+    return this.db.batch()
+      .put(entry.record.id, this.stateOf(entry), { sublevel: this.records })
+      .put(entry.record.id, have.bytes, { sublevel: this.haves })
+      .write()
   }
 
   private async changedFiles(entry: DiskEntry): Promise<number[]> {
