@@ -84,9 +84,10 @@ export class BadLinkError extends ShoalError {
   }
 }
 
+/** `argument` names what was refused and `reason` says why, so a caller can name it otherwise. */
 export class InvalidArgumentError extends ShoalError {
-  constructor(argument: string, message: string) {
-    super(ErrorCode.INVALID_ARGUMENT, `${argument}: ${message}`)
+  constructor(readonly argument: string, readonly reason: string) {
+    super(ErrorCode.INVALID_ARGUMENT, `${argument}: ${reason}`)
     this.name = 'InvalidArgumentError'
   }
 }

@@ -124,9 +124,7 @@ const SETTING_OF: Record<string, string> = { trackers: 'tracker', 'reconnect.ini
  */
 function namedAsGiven(cmd: Command, err: unknown): unknown {
   if (!(err instanceof InvalidArgumentError)) return err
-  const at = err.message.indexOf(': ')
-  const key = err.message.slice(0, at)
-  const option = cmd.options.find((o) => o.attributeName() === (SETTING_OF[key] ?? key))
-  if (at < 0 || option === undefined) return err
-  return new InvalidArgumentError(`${option.long} (${option.envVar}, "${option.attributeName()}" in a config file)`, err.message.slice(at + 2))
+  const option = cmd.options.find((o) => o.attributeName() === (SETTING_OF[err.argument] ?? err.argument))
+  if (option === undefined) return err
+  return new InvalidArgumentError(`${option.long} (${option.envVar}, "${option.attributeName()}" in a config file)`, err.reason)
 }
