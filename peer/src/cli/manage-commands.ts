@@ -10,8 +10,8 @@ export function rmCommand(): Command {
     .argument('<id>', 'content id or a unique prefix of it')
     .option('--delete-files', 'also delete the files a download wrote, and its folders left empty (shared files, and anything else in those folders, stay)')
     .action(async (id: string, o: { deleteFiles?: boolean }, cmd: Command) => {
-      const daemon = await daemonOf(cmd)
       checkId(id)
+      const daemon = await daemonOf(cmd)
       // Named first, so that what is removed is said by its id and name, not by the prefix typed.
       const s = await daemon.content(id)
       await daemon.remove(s.id, o.deleteFiles === true)

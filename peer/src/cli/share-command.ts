@@ -4,7 +4,6 @@ import { daemonOf } from './context.js'
 import { escapeControls, printJson } from './output.js'
 import { parseSize } from './units.js'
 
-
 export function shareCommand(): Command {
   return new Command('share')
     .description('share a file or folder and print its link (the daemon reads it in place)')
